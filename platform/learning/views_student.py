@@ -1,0 +1,87 @@
+"""Pages for students: my courses, a cohort's assignments, joining with a code."""
+
+from accounts.permissions import can, require
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from learning import selectors
+from learning.forms import JoinForm
+from learning.models import Cohort
+from learning.services.enrolment import EnrolmentError, join_with_code
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "learning/welcome.html")
+    cohorts = selectors.student_cohorts(request.user)
+    return render(
+        request,
+        "learning/home.html",
+        {"cohorts": cohorts, "teaches": can(request.user, "teaching.dashboard")},
+    )
+
+
+@login_required
+def cohort_detail(request, pk: int):
+    cohort = get_object_or_404(Cohort.objects.select_related("course", "version"), pk=pk)
+    require(request.user, "cohort.view", cohort)
+    rows = selectors.assignment_rows(cohort, request.user, _scores(cohort, request.user))
+    return render(
+        request,
+        "learning/cohort_detail.html",
+        {"cohort": cohort, "rows": rows, "can_manage": can(request.user, "cohort.roster", cohort)},
+    )
+
+
+def _scores(cohort, user):
+    # The grading app, when installed, reports each assignment's status and score.
+    try:
+        from grading.selectors import scores_by_assignment
+    except ImportError:
+        return {}
+    return scores_by_assignment(cohort, user)
+
+
+@login_required
+def assignment_detail(request, pk: int, slug: str):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    assignment = get_object_or_404(cohort.version.assignments, slug=slug)
+    require(request.user, "assignment.view", (cohort, assignment))
+    return render(
+        request,
+        "learning/assignment_detail.html",
+        {
+            "cohort": cohort,
+            "assignment": assignment,
+            "due_at": selectors.due_at_for(cohort, request.user, slug),
+            "schedule": cohort.schedule.filter(assignment_slug=slug).first(),
+        },
+    )
+
+
+@login_required
+def assignment_notebook(request, pk: int, slug: str):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    assignment = get_object_or_404(cohort.version.assignments, slug=slug)
+    require(request.user, "assignment.view", (cohort, assignment))
+    response = HttpResponse(assignment.release_notebook, content_type="application/x-ipynb+json")
+    response["Content-Disposition"] = f'attachment; filename="{assignment.release_filename}"'
+    return response
+
+
+@login_required
+def join(request, code: str = ""):
+    require(request.user, "cohort.join")
+    form = JoinForm(request.POST or None, initial={"code": code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment = join_with_code(request.user, form.cleaned_data["code"])
+        except EnrolmentError as exc:
+            form.add_error("code", str(exc))
+        else:
+            messages.success(request, _("You joined %(cohort)s.") % {"cohort": enrolment.cohort})
+            return redirect("cohort-detail", pk=enrolment.cohort_id)
+    return render(request, "learning/join.html", {"form": form})
