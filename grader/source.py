@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+from nbformat.v4.rwbase import rejoin_lines
 
 SOLUTION_BEGIN = "### BEGIN SOLUTION"
 SOLUTION_END = "### END SOLUTION"
@@ -101,7 +102,9 @@ def read_notebook(
             raise SourceError(
                 name, "is malformed: a cell lacks cell_type or source", f"cell {index + 1}"
             )
-    nb = nbformat.from_dict(raw)
+    # JSON stores sources as lists of lines; everything downstream (nbgrader's markers and
+    # checksums included) works on strings, as nbformat.reads would give.
+    nb = rejoin_lines(nbformat.from_dict(raw))
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:

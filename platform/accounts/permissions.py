@@ -144,3 +144,32 @@ def _assignment_view(user, cohort_assignment) -> bool:
     from learning.selectors import is_released
 
     return is_released(cohort, assignment.slug)
+
+
+@rule("submission.create")
+def _submission_create(user, cohort_assignment) -> bool:
+    cohort, assignment = cohort_assignment
+    if cohort_role(user, cohort) != STUDENT:
+        return False
+    from learning.selectors import is_released
+
+    return is_released(cohort, assignment.slug)
+
+
+@rule("submission.view")
+def _submission_view(user, submission) -> bool:
+    return submission.student_id == user.pk or cohort_role(user, submission.cohort) in {
+        INSTRUCTOR,
+        TA,
+    }
+
+
+@rule("gradebook.view")
+def _gradebook_view(user, cohort) -> bool:
+    return cohort_role(user, cohort) in {INSTRUCTOR, TA}
+
+
+@rule("gradebook.manage")
+def _gradebook_manage(user, cohort) -> bool:
+    """Overrides, regrades and releasing hidden tests."""
+    return cohort_role(user, cohort) == INSTRUCTOR

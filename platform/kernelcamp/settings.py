@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accounts",
     "learning",
+    "grading",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +87,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # A file, not memory, for tests too: concurrent tests need SQLite's real locking.
+    # One per process, so that test runs side by side do not share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"kernelcamp-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -128,6 +135,18 @@ TASKS = {
         "QUEUES": ["default", "grading", "grading-gpu"],
     }
 }
+
+# Grading (see docs/grading.md).
+KC_GRADING_DEVICE = os.environ.get("KC_GRADING_DEVICE", "auto")  # "auto", "cuda-simulator" or "gpu"
+KC_GRADING_NOTEBOOK_TIMEOUT = float(os.environ.get("KC_GRADING_NOTEBOOK_TIMEOUT", "120"))
+KC_GRADING_CELL_TIMEOUT = float(os.environ.get("KC_GRADING_CELL_TIMEOUT", "30"))
+KC_GRADING_LEASE_SECONDS = float(os.environ.get("KC_GRADING_LEASE_SECONDS", "0"))  # 0: from limits
+KC_GRADING_GPU_QUEUE = env_bool(
+    "KC_GRADING_GPU_QUEUE", False
+)  # send GPU-profile work to GPU workers
+KC_GRADING_SWEEP_SECONDS = float(os.environ.get("KC_GRADING_SWEEP_SECONDS", "30"))
+KC_MAX_SUBMISSION_BYTES = int(os.environ.get("KC_MAX_SUBMISSION_BYTES", str(20 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = KC_MAX_SUBMISSION_BYTES + 1024 * 1024
 
 LOGGING = {
     "version": 1,

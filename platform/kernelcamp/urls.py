@@ -11,4 +11,5 @@ urlpatterns = [
     path("accounts/profile/", account_views.profile, name="profile"),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("", include("learning.urls")),
+    path("", include("grading.urls")),
 ]

@@ -173,6 +173,21 @@ class Cohort(models.Model):
     def __str__(self) -> str:
         return f"{self.course.title}: {self.name}"
 
+    def save(self, *args, **kwargs):
+        # seats_taken is only ever changed by conditional UPDATEs in the enrolment service; a save
+        # of a stale instance must not write an old count back over them.
+        if (
+            self.pk is not None
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "seats_taken"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)

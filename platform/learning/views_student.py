@@ -50,16 +50,29 @@ def assignment_detail(request, pk: int, slug: str):
     cohort = get_object_or_404(Cohort, pk=pk)
     assignment = get_object_or_404(cohort.version.assignments, slug=slug)
     require(request.user, "assignment.view", (cohort, assignment))
-    return render(
-        request,
-        "learning/assignment_detail.html",
-        {
-            "cohort": cohort,
-            "assignment": assignment,
-            "due_at": selectors.due_at_for(cohort, request.user, slug),
-            "schedule": cohort.schedule.filter(assignment_slug=slug).first(),
-        },
-    )
+    context = {
+        "cohort": cohort,
+        "assignment": assignment,
+        "due_at": selectors.due_at_for(cohort, request.user, slug),
+        "schedule": cohort.schedule.filter(assignment_slug=slug).first(),
+        "can_submit": can(request.user, "submission.create", (cohort, assignment)),
+    }
+    context.update(_grading_context(cohort, request.user, assignment))
+    return render(request, "learning/assignment_detail.html", context)
+
+
+def _grading_context(cohort, user, assignment) -> dict:
+    try:
+        from grading import selectors as grading_selectors
+        from grading.forms import UploadForm
+    except ImportError:
+        return {}
+    released = grading_selectors.hidden_tests_released(cohort, assignment.slug)
+    return {
+        "upload_form": UploadForm(),
+        "history": grading_selectors.submission_history(cohort, user, assignment.slug),
+        "hidden_tests": grading_selectors.hidden_test_sources(assignment) if released else [],
+    }
 
 
 @login_required

@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import nbformat
-from accounts.models import User
 from django.utils import timezone
 
 MANIFEST = """title = "Tiny course"
@@ -76,7 +75,9 @@ def write_course(
     return courses, notebooks
 
 
-def make_user(username: str, **extra) -> User:
+def make_user(username: str, **extra):
+    from accounts.models import User
+
     user = User.objects.create_user(
         username, f"{username}@example.org", "pw-for-tests-123", **extra
     )

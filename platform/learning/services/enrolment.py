@@ -148,7 +148,10 @@ def preview_csv(cohort: Cohort, text: str) -> CsvPreview:
     errors = []
     if not rows:
         errors.append(_("The file has no rows."))
-    free = None if cohort.seat_limit is None else cohort.seat_limit - cohort.seats_taken
+    seat_limit, seats_taken = Cohort.objects.values_list("seat_limit", "seats_taken").get(
+        pk=cohort.pk
+    )
+    free = None if seat_limit is None else seat_limit - seats_taken
     preview = CsvPreview(rows, errors)
     if free is not None and preview.new_students > free:
         errors.append(

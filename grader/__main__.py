@@ -1,0 +1,89 @@
+"""Command line: ``python -m grader grade --source S.ipynb --submission X.ipynb [--json]``.
+
+Exit codes:
+  0  graded (whatever the score; flags such as review-needed are in the output)
+  2  usage error (argparse)
+  3  the submission was rejected as unreadable (a result with 0 points is still printed)
+  4  the source notebook is invalid
+  5  the sandbox could not start a kernel
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_REJECTED, EXIT_BAD_SOURCE, EXIT_SANDBOX = 0, 3, 4, 5
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade one submission against an instructor source")
+    g.add_argument("--source", required=True, type=Path, help="instructor source notebook")
+    g.add_argument("--submission", required=True, type=Path, help="student notebook")
+    g.add_argument("--json", action="store_true", help="print the GradeResult as JSON")
+    g.add_argument("--no-feedback", action="store_true", help="leave feedback_html out of JSON")
+    g.add_argument("--feedback", type=Path, help="also write the feedback HTML here")
+    g.add_argument("--device", default="auto", help="auto, simulator or gpu (default auto)")
+    g.add_argument("--notebook-timeout", type=float, help="seconds for the whole notebook")
+    g.add_argument("--cell-timeout", type=float, help="seconds per cell")
+    return parser
+
+
+def _summary(result) -> str:
+    lines = [f"score {result.score:g} / {result.max_score:g} on {result.device}"]
+    for cell in result.cells:
+        first = cell.message.splitlines()[0] if cell.message else ""
+        pts = f"{cell.points:g}/{cell.max_points:g}" if cell.counted else "-"
+        lines.append(f"  {cell.grade_id:<24} {cell.status:<22} {pts:<8} {first}")
+    if result.flags:
+        lines.append("flags: " + ", ".join(result.flags))
+    lines.extend(f"  - {reason}" for reason in result.reasons)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from dataclasses import replace
+
+    from . import Limits, Worker, result
+    from .sandbox import SandboxError
+    from .source import SourceError, read_notebook
+
+    limits = Limits()
+    if args.notebook_timeout:
+        limits = replace(limits, notebook_timeout=args.notebook_timeout)
+    if args.cell_timeout:
+        limits = replace(limits, cell_timeout=args.cell_timeout)
+    try:
+        source = read_notebook(args.source, str(args.source))
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SOURCE
+    try:
+        submission = args.submission.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.submission}: {exc.strerror}", file=sys.stderr)
+        return EXIT_REJECTED
+    try:
+        with Worker(limits, args.device, warm=False) as worker:
+            res = worker.grade(source, submission, name=args.submission.name)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SOURCE
+    except SandboxError as exc:
+        print(f"error: sandbox: {exc}", file=sys.stderr)
+        return EXIT_SANDBOX
+    if args.feedback:
+        args.feedback.write_text(res.feedback_html)
+    if args.json:
+        print(res.to_json(include_feedback=not args.no_feedback))
+    else:
+        print(_summary(res))
+    return EXIT_REJECTED if result.INVALID_SUBMISSION in res.flags else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

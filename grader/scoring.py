@@ -1,0 +1,158 @@
+"""Scores per graded cell by nbgrader's rules, and the feedback page from nbgrader's template."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import threading
+from dataclasses import dataclass
+
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import LimitOutput
+
+from . import result as R
+from .execute import KILLED, NOT_RUN, OUTPUT_LIMIT, TIMEOUT, CellRun
+
+SKIP_PREFIX = "KERNELCAMP-SKIP:"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class CellVerdict:
+    """Why a cell's outcome is what it is, decided before scoring (runtime events)."""
+
+    run: CellRun | None  # None: never sent to the kernel
+    withheld: bool = False  # graded after a canary showed tampering
+
+
+def _error_text(cell: NotebookNode, limit: int = 40) -> str:
+    for out in cell.get("outputs", []):
+        if out.output_type == "error":
+            tb = [_ANSI.sub("", line) for line in out.get("traceback", [])]
+            head = f"{out.ename}: {out.evalue}"
+            body = "\n".join(tb[-limit:])
+            return f"{head}\n{body}" if body else head
+    return ""
+
+
+def _skip_reason(cell: NotebookNode) -> str | None:
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream" and out.name == "stdout":
+            for line in out.text.splitlines():
+                if line.startswith(SKIP_PREFIX):
+                    return line[len(SKIP_PREFIX) :].strip() or "needs a GPU"
+    return None
+
+
+def score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.CellResult:
+    """One graded cell. The cell carries the source's metadata and, if it ran, its outputs."""
+    meta = cell.metadata.nbgrader
+    grade_id, max_points = meta["grade_id"], float(meta["points"])
+    run = verdict.run
+
+    def result(status: str, points: float, message: str, counted: bool = True) -> R.CellResult:
+        return R.CellResult(grade_id, points, max_points, status, message, counted)
+
+    requires_gpu = bool(cell.metadata.get("kernelcamp", {}).get("requires_gpu"))
+    if simulator and requires_gpu:
+        # Only a GPU can judge it: its points leave the maximum whatever happened, so it is
+        # neither awarded nor held against the student (docs/course-format.md).
+        reason = _skip_reason(cell) if run is not None else None
+        note = reason or "needs a GPU (the cell did not report a reason)"
+        return result(R.SKIPPED_ON_SIMULATOR, 0.0, f"skipped on the simulator: {note}", False)
+    if run is None or run.status == NOT_RUN:
+        return result(R.NOT_RUN, 0.0, run.message if run else "not run: the kernel had stopped")
+    if run.status in (TIMEOUT, KILLED, OUTPUT_LIMIT):
+        status = R.TIMEOUT if run.status == TIMEOUT else R.ERROR
+        return result(status, 0.0, run.message)
+    if verdict.withheld:
+        return result(
+            R.FAILED,
+            0.0,
+            "withheld: the grading environment was modified before this test ran; "
+            "an instructor will review the submission",
+        )
+    points, _ = utils.determine_grade(cell)
+    if points is None:
+        return result(R.NEEDS_MANUAL, 0.0, "needs a grade from an instructor")
+    error = _error_text(cell)
+    if points > 0:
+        message = "passed" if points >= max_points else f"partial credit: {points:g}/{max_points:g}"
+        return result(R.PASSED, float(points), message)
+    if error:
+        status = R.FAILED if error.startswith("AssertionError") else R.ERROR
+        return result(status, 0.0, error)
+    return result(R.FAILED, 0.0, "the cell wrote to stderr, which nbgrader counts as a failure")
+
+
+def limit_tracebacks(nb: NotebookNode) -> NotebookNode:
+    """nbgrader's LimitOutput: long tracebacks and streams are shortened for the feedback."""
+    nb, _ = LimitOutput().preprocess(nb, {})
+    return nb
+
+
+_exporter_lock = threading.Lock()
+_exporter = None
+
+
+def _get_exporter():
+    global _exporter
+    if _exporter is None:
+        import nbgrader
+        from nbconvert.exporters import HTMLExporter
+        from traitlets.config import Config
+
+        base = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader")
+        config = Config()
+        config.HTMLExporter.template_name = "feedback"
+        config.HTMLExporter.extra_template_basedirs = [os.path.join(base, "templates")]
+        config.HTMLExporter.extra_template_paths = [
+            os.path.join(base, "static", "node_modules", "bootstrap", "dist", "css")
+        ]
+        _exporter = HTMLExporter(config=config)
+    return _exporter
+
+
+def feedback_html(
+    nb: NotebookNode,
+    cells: list[R.CellResult],
+    release: NotebookNode | None,
+    score: float,
+    max_score: float,
+    title: str,
+) -> str:
+    """nbgrader's feedback page. Hidden tests are shown as released (their outputs stay)."""
+    nb = copy.deepcopy(nb)
+    by_id = {c.grade_id: c for c in cells}
+    released = {}
+    if release is not None:
+        for cell in release.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id:
+                released[grade_id] = cell.source
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if not meta or not meta.get("grade_id"):
+            continue
+        grade_id = meta["grade_id"]
+        if meta.get("grade") and grade_id in by_id:
+            verdict = by_id[grade_id]
+            meta["score"] = verdict.points
+            if not verdict.counted:
+                meta["points"] = 0.0
+            if verdict.status not in (R.PASSED, R.FAILED, R.ERROR) or "withheld" in verdict.message:
+                cell.setdefault("outputs", []).append(
+                    NotebookNode(
+                        output_type="stream", name="stdout", text=f"[grader] {verdict.message}\n"
+                    )
+                )
+        if meta.get("locked") and grade_id in released:
+            cell.source = released[grade_id]
+    resources = {
+        "nbgrader": {"notebook": title, "score": score, "max_score": max_score, "late_penalty": 0}
+    }
+    with _exporter_lock:
+        body, _ = _get_exporter().from_notebook_node(nb, resources=resources)
+    return body

@@ -1,0 +1,55 @@
+"""A grading worker: django-tasks-db's db_worker plus recovery of work that a dead worker left.
+
+db_worker alone never runs a task again once its worker died mid-task; submissions hold a lease
+instead, and this command re-queues those whose lease ran out, at start and then periodically.
+"""
+
+import threading
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from grading.services import recover_interrupted_grading
+
+
+class Command(BaseCommand):
+    help = "Run a grading worker (queues: grading, default) that also recovers interrupted grading."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--queues", default="grading,default", help="comma-separated queue names"
+        )
+        parser.add_argument(
+            "--interval", type=float, default=0.2, help="seconds between queue polls"
+        )
+        parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+
+    def handle(self, *args, queues: str, interval: float, batch: bool, **options):
+        stop = threading.Event()
+
+        def sweep() -> None:
+            while not stop.is_set():
+                try:
+                    recover_interrupted_grading()
+                except Exception as exc:  # a sweep failure must not stop grading
+                    self.stderr.write(f"recovery sweep failed: {exc}")
+                finally:
+                    close_old_connections()
+                stop.wait(settings.KC_GRADING_SWEEP_SECONDS)
+
+        recover_interrupted_grading()
+        sweeper = threading.Thread(target=sweep, name="grading-recovery", daemon=True)
+        sweeper.start()
+        try:
+            call_command(
+                "db_worker",
+                queue_name=queues,
+                interval=interval,
+                batch=batch,
+                startup_delay=False,
+                verbosity=options.get("verbosity", 1),
+            )
+        finally:
+            stop.set()

@@ -1,0 +1,141 @@
+"""Submissions (immutable bytes, stored before anything else happens) and their grades."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from learning.models import Assignment, Cohort
+
+
+class Submission(models.Model):
+    """One notebook a student handed in. Its bytes never change; only grading state moves."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Grading")
+        GRADED = "graded", _("Graded")
+        FAILED = "failed", _("Could not be graded")
+
+    class Origin(models.TextChoices):
+        UPLOAD = "upload", _("Upload")
+        SESSION = "session", _("From a session")
+        API = "api", _("API")
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="submissions")
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    notebook = models.BinaryField(_("notebook bytes"))
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    filename = models.CharField(max_length=255, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.UPLOAD)
+    submitted_at = models.DateTimeField(_("submitted at"), db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    #: While a worker grades, it holds a lease; an expired lease means the worker died.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["cohort", "student", "assignment"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.student} {self.assignment.slug} @ {self.submitted_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def assignment_slug(self) -> str:
+        return self.assignment.slug
+
+
+class Grade(models.Model):
+    """The autograde of one submission: exactly one per submission, however often it runs."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="grade")
+    graded_against = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="+", help_text=_("the source used")
+    )
+    raw_score = models.FloatField(_("raw score"))
+    max_score = models.FloatField(_("maximum"))
+    late_penalty_percent = models.FloatField(_("late penalty (%)"), default=0)
+    score = models.FloatField(_("score after penalty"))
+    device = models.CharField(_("graded on"), max_length=100)
+    flags = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    feedback_html = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    duration_s = models.FloatField(default=0)
+    graded_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.flags) and any(
+            f in self.flags for f in ("review-needed", "tampered-test-cell", "tampered-runtime")
+        )
+
+
+class CellScore(models.Model):
+    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="cells")
+    cell_id = models.CharField(_("nbgrader grade_id"), max_length=200)
+    points = models.FloatField()
+    max_points = models.FloatField()
+    status = models.CharField(max_length=32)
+    message = models.TextField(blank=True)
+    counted = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["grade", "id"]
+
+
+class GradeOverride(models.Model):
+    """An instructor's score for a student's assignment, kept apart from the autograde."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="overrides")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    assignment_slug = models.SlugField()
+    score = models.FloatField(_("score"))
+    comment = models.TextField(_("comment"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "student", "assignment_slug"], name="one_override"
+            )
+        ]
+
+
+class RegradeBatch(models.Model):
+    """One instructor action: regrade every counted submission of an assignment in a cohort."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="regrades")
+    assignment_slug = models.SlugField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    submissions = models.ManyToManyField(Submission, related_name="regrades")
+    total = models.PositiveIntegerField(default=0)
+
+
+class HiddenTestRelease(models.Model):
+    """The instructor showed the hidden tests of an assignment to the cohort (after the due date)."""
+
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.CASCADE, related_name="hidden_test_releases"
+    )
+    assignment_slug = models.SlugField()
+    released_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "assignment_slug"], name="one_hidden_release")
+        ]

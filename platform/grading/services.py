@@ -1,0 +1,279 @@
+"""Write paths of grading: submit, grade (the task body), recover, regrade, override, release."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from learning.models import Assignment, Cohort
+from learning.selectors import due_at_for
+from learning.services.cohorts import late_penalty_percent
+
+from grading.models import (
+    CellScore,
+    Grade,
+    GradeOverride,
+    HiddenTestRelease,
+    RegradeBatch,
+    Submission,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SubmissionError(ValueError):
+    pass
+
+
+def grading_limits():
+    from grader import Limits
+
+    return Limits(
+        notebook_timeout=settings.KC_GRADING_NOTEBOOK_TIMEOUT,
+        cell_timeout=settings.KC_GRADING_CELL_TIMEOUT,
+    )
+
+
+def lease_seconds() -> float:
+    if settings.KC_GRADING_LEASE_SECONDS:
+        return float(settings.KC_GRADING_LEASE_SECONDS)
+    limits = grading_limits()
+    return limits.notebook_timeout + limits.startup_timeout + 60
+
+
+def queue_for(assignment: Assignment) -> str:
+    """GPU work goes to GPU workers only where the deployment has them."""
+    if settings.KC_GRADING_GPU_QUEUE and assignment.gpu_profile.startswith("gpu"):
+        return "grading-gpu"
+    return "grading"
+
+
+def submit(
+    cohort: Cohort,
+    student,
+    assignment_slug: str,
+    data: bytes,
+    *,
+    origin: str = Submission.Origin.UPLOAD,
+    filename: str = "",
+) -> Submission:
+    """Store the notebook first (bytes, hash, arrival time), then queue its grading."""
+    assignment = cohort.version.assignments.filter(slug=assignment_slug).first()
+    if assignment is None:
+        raise SubmissionError(
+            _("This cohort has no assignment %(slug)s.") % {"slug": assignment_slug}
+        )
+    if not data:
+        raise SubmissionError(_("The file is empty."))
+    if len(data) > settings.KC_MAX_SUBMISSION_BYTES:
+        raise SubmissionError(
+            _(
+                "The file is %(size).1f MB; the limit is %(limit).0f MB. Clear large outputs and try again."
+            )
+            % {"size": len(data) / 1e6, "limit": settings.KC_MAX_SUBMISSION_BYTES / 1e6}
+        )
+    with transaction.atomic():
+        submission = Submission.objects.create(
+            cohort=cohort,
+            assignment=assignment,
+            student=student,
+            notebook=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            filename=filename[:255],
+            origin=origin,
+            submitted_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: enqueue_grading(submission.pk))
+    return submission
+
+
+def enqueue_grading(submission_id: int, source_assignment_id: int | None = None) -> None:
+    from grading.tasks import grade_submission
+
+    submission = Submission.objects.select_related("assignment").get(pk=submission_id)
+    task = grade_submission.using(queue_name=queue_for(submission.assignment))
+    result = task.enqueue(submission_id, source_assignment_id)
+    Submission.objects.filter(pk=submission_id).update(task_id=str(result.id))
+
+
+def _claim(submission_id: int, force: bool) -> bool:
+    """Take the submission for this worker; False when someone else holds a live lease."""
+    now = timezone.now()
+    claimable = Q(status=Submission.Status.QUEUED) | Q(
+        status=Submission.Status.RUNNING, lease_expires_at__lt=now
+    )
+    if force:
+        claimable |= Q(status__in=[Submission.Status.GRADED, Submission.Status.FAILED])
+    updated = (
+        Submission.objects.filter(pk=submission_id)
+        .filter(claimable)
+        .update(
+            status=Submission.Status.RUNNING,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    )
+    return updated == 1
+
+
+def grade_now(submission_id: int, source_assignment_id: int | None = None) -> str:
+    """The body of the grading task. Safe to run twice: one submission has one grade."""
+    import grader
+    from grader.source import read_notebook
+
+    regrade = source_assignment_id is not None
+    if not _claim(submission_id, force=regrade):
+        return "skipped"
+    submission = Submission.objects.select_related("assignment", "cohort", "student").get(
+        pk=submission_id
+    )
+    source_assignment = (
+        Assignment.objects.get(pk=source_assignment_id) if regrade else submission.assignment
+    )
+    try:
+        source = read_notebook(
+            source_assignment.source_notebook.encode(), source_assignment.notebook_path
+        )
+        result = grader.grade(
+            source, bytes(submission.notebook), grading_limits(), settings.KC_GRADING_DEVICE
+        )
+    except Exception as exc:  # the grader itself broke: keep the submission, say why
+        log.exception("grading submission %s failed", submission_id)
+        Submission.objects.filter(pk=submission_id).update(
+            status=Submission.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            lease_expires_at=None,
+        )
+        return "failed"
+    due_at = due_at_for(submission.cohort, submission.student, submission.assignment.slug)
+    penalty = late_penalty_percent(submission.cohort, due_at, submission.submitted_at)
+    with transaction.atomic():
+        grade, _created = Grade.objects.update_or_create(
+            submission=submission,
+            defaults={
+                "graded_against": source_assignment,
+                "raw_score": result.score,
+                "max_score": result.max_score,
+                "late_penalty_percent": penalty,
+                "score": round(result.score * (1 - penalty / 100), 4),
+                "device": result.device,
+                "flags": list(result.flags),
+                "reasons": list(result.reasons),
+                "feedback_html": result.feedback_html,
+                "log": "\n".join(result.log)[-20000:],
+                "duration_s": result.duration_s,
+            },
+        )
+        grade.cells.all().delete()
+        CellScore.objects.bulk_create(
+            CellScore(
+                grade=grade,
+                cell_id=cell.grade_id,
+                points=cell.points,
+                max_points=cell.max_points,
+                status=cell.status,
+                message=cell.message[:10000],
+                counted=cell.counted,
+            )
+            for cell in result.cells
+        )
+        Submission.objects.filter(pk=submission_id).update(
+            status=Submission.Status.GRADED, lease_expires_at=None, error=""
+        )
+    return "graded"
+
+
+def recover_interrupted_grading(stale_queued_after: timedelta = timedelta(minutes=10)) -> list[int]:
+    """Queue again what a dead worker left: expired leases, and queued rows whose task is gone."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    requeued = []
+    expired = Submission.objects.filter(status=Submission.Status.RUNNING, lease_expires_at__lt=now)
+    for submission_id in expired.values_list("pk", flat=True):
+        if (
+            Submission.objects.filter(
+                pk=submission_id, status=Submission.Status.RUNNING, lease_expires_at__lt=now
+            ).update(status=Submission.Status.QUEUED, lease_expires_at=None)
+            == 1
+        ):
+            enqueue_grading(submission_id)
+            requeued.append(submission_id)
+    live = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).values_list("id", flat=True)
+    live_ids = {str(i) for i in live}
+    old_queued = Submission.objects.filter(
+        status=Submission.Status.QUEUED, submitted_at__lt=now - stale_queued_after
+    )
+    for submission_id, task_id in old_queued.values_list("pk", "task_id"):
+        if task_id not in live_ids:
+            enqueue_grading(submission_id)
+            requeued.append(submission_id)
+    if requeued:
+        log.warning("requeued interrupted gradings: %s", requeued)
+    return requeued
+
+
+def regrade_assignment(cohort: Cohort, assignment_slug: str, by=None) -> RegradeBatch:
+    """Regrade each student's counted submission against the cohort's current version."""
+    from grading.selectors import counted_submissions
+
+    assignment = cohort.version.assignments.get(slug=assignment_slug)
+    counted = [
+        s for s in counted_submissions(cohort).values() if s.assignment.slug == assignment_slug
+    ]
+    with transaction.atomic():
+        batch = RegradeBatch.objects.create(
+            cohort=cohort, assignment_slug=assignment_slug, requested_by=by, total=len(counted)
+        )
+        batch.submissions.set(counted)
+        Submission.objects.filter(pk__in=[s.pk for s in counted]).exclude(
+            status=Submission.Status.RUNNING
+        ).update(status=Submission.Status.QUEUED)
+        for submission in counted:
+            transaction.on_commit(
+                lambda sid=submission.pk: enqueue_grading(sid, source_assignment_id=assignment.pk)
+            )
+    return batch
+
+
+def override_grade(
+    cohort: Cohort, student, assignment_slug: str, score: float, comment: str, by
+) -> GradeOverride:
+    assignment = cohort.version.assignments.get(slug=assignment_slug)
+    if not comment.strip():
+        raise SubmissionError(_("An override needs a comment saying why."))
+    if not 0 <= score <= assignment.points:
+        raise SubmissionError(
+            _("The score must be between 0 and %(max)g.") % {"max": assignment.points}
+        )
+    override, _created = GradeOverride.objects.update_or_create(
+        cohort=cohort,
+        student=student,
+        assignment_slug=assignment_slug,
+        defaults={"score": score, "comment": comment, "by": by},
+    )
+    return override
+
+
+def remove_override(cohort: Cohort, student, assignment_slug: str) -> None:
+    GradeOverride.objects.filter(
+        cohort=cohort, student=student, assignment_slug=assignment_slug
+    ).delete()
+
+
+def release_hidden_tests(cohort: Cohort, assignment_slug: str, by=None) -> HiddenTestRelease:
+    """Show students the hidden tests' code; only once the assignment is due."""
+    entry = cohort.schedule.filter(assignment_slug=assignment_slug).first()
+    if entry is None or entry.due_at > timezone.now():
+        raise SubmissionError(_("Hidden tests can be released only after the due date."))
+    release, _created = HiddenTestRelease.objects.get_or_create(
+        cohort=cohort, assignment_slug=assignment_slug, defaults={"released_by": by}
+    )
+    return release

@@ -1,0 +1,223 @@
+"""Submitting, watching a grade arrive, and the instructor's gradebook."""
+
+import csv
+
+from accounts.permissions import can, require
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from learning.models import Cohort
+
+from grading import plots, selectors, services
+from grading.forms import OverrideForm, UploadForm
+from grading.models import RegradeBatch, Submission
+
+
+@login_required
+@require_POST
+def submit(request, pk: int, slug: str):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    assignment = get_object_or_404(cohort.version.assignments, slug=slug)
+    require(request.user, "submission.create", (cohort, assignment))
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a notebook file to upload."))
+        return redirect("assignment-detail", pk=pk, slug=slug)
+    upload = form.cleaned_data["notebook"]
+    try:
+        submission = services.submit(
+            cohort, request.user, slug, upload.read(), filename=upload.name
+        )
+    except services.SubmissionError as exc:
+        messages.error(request, str(exc))
+        return redirect("assignment-detail", pk=pk, slug=slug)
+    return redirect("submission-detail", pk=submission.pk)
+
+
+def _submission(request, pk: int) -> Submission:
+    submission = get_object_or_404(
+        Submission.objects.select_related("cohort", "assignment", "student").defer("notebook"),
+        pk=pk,
+    )
+    require(request.user, "submission.view", submission)
+    return submission
+
+
+@login_required
+def submission_detail(request, pk: int):
+    submission = _submission(request, pk)
+    return render(
+        request,
+        "grading/submission_detail.html",
+        {"submission": submission, **_status_context(submission)},
+    )
+
+
+@login_required
+def submission_status(request, pk: int):
+    """The part of the page that htmx polls until the grade is in."""
+    submission = _submission(request, pk)
+    return render(
+        request,
+        "grading/_submission_status.html",
+        {"submission": submission, **_status_context(submission)},
+    )
+
+
+def _status_context(submission: Submission) -> dict:
+    grade = (
+        getattr(submission, "grade", None)
+        if submission.status == Submission.Status.GRADED
+        else None
+    )
+    return {
+        "grade": grade,
+        "cells": grade.cells.all() if grade else [],
+        "finished": submission.status in (Submission.Status.GRADED, Submission.Status.FAILED),
+    }
+
+
+@login_required
+def submission_feedback(request, pk: int):
+    submission = _submission(request, pk)
+    grade = getattr(submission, "grade", None)
+    response = HttpResponse(
+        grade.feedback_html if grade else "", content_type="text/html; charset=utf-8"
+    )
+    # Feedback quotes student code and output: show it, but never run anything from it.
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@login_required
+def gradebook(request, pk: int):
+    cohort = get_object_or_404(Cohort.objects.select_related("course", "version"), pk=pk)
+    require(request.user, "gradebook.view", cohort)
+    assignments, rows = selectors.gradebook(cohort)
+    distribution = selectors.score_distribution(cohort)
+    failed = selectors.most_failed_tests(cohort)
+    maxima = {a.slug: a.points for a in assignments}
+    return render(
+        request,
+        "grading/gradebook.html",
+        {
+            "cohort": cohort,
+            "assignments": assignments,
+            "rows": rows,
+            "distribution_svg": plots.score_distribution_svg(
+                distribution, maxima, _("Score distribution")
+            )
+            if any(distribution.values())
+            else "",
+            "failed": failed,
+            "failed_svg": plots.failed_tests_svg(failed, _("Tests failed most often"))
+            if failed
+            else "",
+            "may_manage": can(request.user, "gradebook.manage", cohort),
+            "regrades": cohort.regrades.order_by("-requested_at")[:5],
+        },
+    )
+
+
+@login_required
+def gradebook_csv(request, pk: int):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    require(request.user, "gradebook.view", cohort)
+    assignments, rows = selectors.gradebook(cohort)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="gradebook-cohort-{cohort.pk}.csv"'
+    writer = csv.writer(response)
+    header = ["username", "email"]
+    for a in assignments:
+        header += [
+            f"{a.slug}",
+            f"{a.slug}_raw",
+            f"{a.slug}_late_penalty_pct",
+            f"{a.slug}_override_comment",
+        ]
+    writer.writerow(header + ["total"])
+    for row in rows:
+        line = [row.student.username, row.student.email]
+        for cell in row.cells:
+            grade = cell.grade
+            line += [
+                "" if cell.score is None else cell.score,
+                grade.raw_score if grade else "",
+                grade.late_penalty_percent if grade else "",
+                cell.override.comment if cell.override else "",
+            ]
+        writer.writerow(line + [row.total])
+    return response
+
+
+@login_required
+@require_POST
+def override(request, pk: int):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    require(request.user, "gradebook.manage", cohort)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        student = get_object_or_404(get_user_model(), username=data["username"])
+        try:
+            services.override_grade(
+                cohort,
+                student,
+                data["assignment_slug"],
+                data["score"],
+                data["comment"],
+                request.user,
+            )
+        except services.SubmissionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Score for %(user)s saved.") % {"user": student})
+    else:
+        messages.error(request, _("An override needs a score and a comment."))
+    return redirect("gradebook", pk=pk)
+
+
+@login_required
+@require_POST
+def regrade(request, pk: int, slug: str):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    require(request.user, "gradebook.manage", cohort)
+    get_object_or_404(cohort.version.assignments, slug=slug)
+    batch = services.regrade_assignment(cohort, slug, by=request.user)
+    return redirect("regrade-detail", pk=batch.pk)
+
+
+@login_required
+def regrade_detail(request, pk: int):
+    batch = get_object_or_404(RegradeBatch.objects.select_related("cohort"), pk=pk)
+    require(request.user, "gradebook.view", batch.cohort)
+    progress = selectors.regrade_progress(batch)
+    template = (
+        "grading/_regrade_progress.html"
+        if request.headers.get("HX-Request")
+        else "grading/regrade.html"
+    )
+    return render(request, template, {"batch": batch, "progress": progress})
+
+
+@login_required
+@require_POST
+def release_tests(request, pk: int, slug: str):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    require(request.user, "gradebook.manage", cohort)
+    try:
+        services.release_hidden_tests(cohort, slug, by=request.user)
+    except services.SubmissionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Students can now read the hidden tests of %(slug)s.") % {"slug": slug}
+        )
+    return redirect("gradebook", pk=pk)

@@ -1,0 +1,149 @@
+"""Every view against every role, anonymous included.
+
+A new URL without a row here fails `test_every_view_is_in_the_matrix`, so the matrix stays whole.
+"""
+
+import pytest
+from accounts.permissions import actions, can
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "outsider", "student", "ta", "instructor", "staff"]
+OK, DENIED, LOGIN = "ok", "denied", "login"
+
+# name -> (method, expected outcome per role in ROLES order)
+MATRIX = {
+    "home": ("get", [OK, OK, OK, OK, OK, OK]),
+    "login": ("get", [OK, OK, OK, OK, OK, OK]),
+    "register": ("get", [OK, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),  # signed-in users go home
+    "profile": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "set_language": ("post", [OK, OK, OK, OK, OK, OK]),
+    "logout": ("post", [OK, OK, OK, OK, OK, OK]),
+    "join": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "join-code": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "cohort-detail": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "assignment-detail": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "assignment-notebook": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "teach-dashboard": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "teach-publish": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "teach-course": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "teach-cohort": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "teach-invite": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "teach-add-member": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "teach-import": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "teach-policy": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "teach-schedule": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "teach-extension": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "teach-move-version": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "admin:index": ("get", [LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK]),
+    "submit": ("post", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
+    "submission-detail": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "submission-status": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "submission-feedback": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "gradebook": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "gradebook-csv": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "grade-override": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "regrade": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "regrade-detail": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "release-tests": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+}
+
+
+def project_url_names() -> set[str]:
+    names = set()
+    for pattern in get_resolver().url_patterns:
+        if getattr(pattern, "namespace", None) == "admin":
+            names.add("admin:index")
+        elif hasattr(pattern, "url_patterns"):
+            names.update(p.name for p in pattern.url_patterns if p.name)
+        elif pattern.name:
+            names.add(pattern.name)
+    return names
+
+
+def test_every_view_is_in_the_matrix():
+    assert project_url_names() == set(MATRIX)
+
+
+def url_for(name: str, published, people) -> str:
+    from grading.models import RegradeBatch
+    from grading.services import submit
+
+    cohort, slug = published["cohort"], "add"
+    if name.startswith("submission-"):
+        submission = submit(cohort, people["student"], slug, b"{}")
+        return reverse(name, args=[submission.pk])
+    if name == "regrade-detail":
+        return reverse(
+            name, args=[RegradeBatch.objects.create(cohort=cohort, assignment_slug=slug).pk]
+        )
+    args = {
+        "submit": [cohort.pk, slug],
+        "regrade": [cohort.pk, slug],
+        "release-tests": [cohort.pk, slug],
+        "cohort-detail": [cohort.pk],
+        "assignment-detail": [cohort.pk, slug],
+        "assignment-notebook": [cohort.pk, slug],
+        "join-code": ["NOPE1234"],
+        "teach-publish": ["tiny"],
+        "teach-course": [published["course"].slug],
+    }.get(name)
+    cohort_scoped = {"gradebook", "gradebook-csv", "grade-override"}
+    if name in cohort_scoped or (
+        name.startswith("teach-")
+        and name not in {"teach-dashboard", "teach-publish", "teach-course"}
+    ):
+        args = [cohort.pk]
+    return reverse(name, args=args)
+
+
+def outcome(response) -> str:
+    if response.status_code == 403:
+        return DENIED
+    if (
+        response.status_code == 302
+        and "login" in response["Location"]
+        and "next=" in response["Location"]
+    ):
+        return LOGIN
+    if response.status_code == 302 and response["Location"] == reverse("home"):
+        return LOGIN if response.request["PATH_INFO"] == reverse("register") else OK
+    assert response.status_code in (200, 302), response.status_code
+    return OK
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_view_by_role(name, published, people):
+    method, expected = MATRIX[name]
+    users = {"anonymous": None, **people}
+    url = url_for(name, published, people)
+    data = {"version": published["version"].pk} if name == "teach-move-version" else {}
+    for role, want in zip(ROLES, expected, strict=True):
+        client = Client()
+        if users[role] is not None:
+            client.force_login(users[role])
+        response = getattr(client, method)(url, data) if method == "post" else client.get(url)
+        assert outcome(response) == want, f"{name} as {role}: {response.status_code}"
+
+
+def test_permission_rules_answer_for_each_role(published, people):
+    cohort, course = published["cohort"], published["course"]
+    table = {
+        ("cohort.manage", cohort): {"instructor", "staff"},
+        ("cohort.roster", cohort): {"instructor", "ta", "staff"},
+        ("cohort.view", cohort): {"instructor", "ta", "student", "staff"},
+        ("course.publish", course): {"instructor", "staff"},
+        ("course.teach", course): {"instructor", "ta", "staff"},
+    }
+    for (action, obj), allowed in table.items():
+        for role in ROLES:
+            user = people.get(role)
+            assert can(user, action, obj) == (role in allowed), (action, role)
+    assert "cohort.manage" in actions()
+
+
+def test_unknown_action_is_an_error(people):
+    with pytest.raises(KeyError):
+        can(people["staff"], "course.delete-everything")
