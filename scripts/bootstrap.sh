@@ -52,5 +52,5 @@ fi
 
 say "Compiling translations"
 (cd platform && ../.venv/bin/python ../manage.py compilemessages --ignore=.venv -v 0)
-mkdir -p var
+mkdir -p var/static
 chmod 700 var

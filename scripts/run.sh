@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 say "Starting the grading worker"
-.venv/bin/python manage.py db_worker --queue-name grading --queue-name default &
+.venv/bin/python manage.py grading_worker &
 pids+=($!)
 say "Starting the web site on http://$HOST:$PORT/"
 .venv/bin/gunicorn --chdir platform kernelcamp.wsgi:application --bind "$HOST:$PORT" --workers 2 --access-logfile - &

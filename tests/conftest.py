@@ -2,3 +2,16 @@ import os
 
 # The grader's kernels and any numba import in the test process must use the simulator here.
 os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+
+def pytest_configure(config):
+    # Django deletes an old SQLite test database but not its WAL side files; a stale pair makes
+    # the next run fail with "disk I/O error".
+    from pathlib import Path
+
+    from django.conf import settings
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if test_name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{test_name}{suffix}").unlink(missing_ok=True)
