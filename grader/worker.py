@@ -56,6 +56,16 @@ class Worker:
             self._sources[key] = PreparedSource.build(source, name)
         return self._sources[key]
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until the warm kernel has started (True), or it failed / there is none."""
+        future = self._next
+        if future is None:
+            return False
+        try:
+            return future.result(timeout=timeout).is_alive()
+        except Exception:  # noqa: BLE001 - a failed warm start is retried by the next grade
+            return False
+
     def _take_kernel(self) -> KernelHandle:
         future, self._next = self._next, None
         if self.warm and not self._closed:

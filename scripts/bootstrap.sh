@@ -6,16 +6,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO="$PWD"
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 
-need_apt=()
-for pair in "msgfmt:gettext" "node:nodejs" "npm:npm" "${KC_EXTRA_APT[@]:-}"; do
-  [ -z "$pair" ] && continue
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
+# What each needed Debian package provides: a command on PATH or a file path.
+apt_needs=("msgfmt:gettext" "node:nodejs" "npm:npm" ${KC_EXTRA_APT[@]+"${KC_EXTRA_APT[@]}"})
+missing=()
+for pair in "${apt_needs[@]}"; do
+  probe="${pair%%:*}" package="${pair#*:}"
+  if [[ "$probe" == /* ]]; then compgen -G "$probe" >/dev/null && continue
+  else command -v "$probe" >/dev/null 2>&1 && continue; fi
+  missing+=("$package")
 done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  say "Installing Debian packages: ${need_apt[*]}"
-  if [ "$(id -u)" -ne 0 ]; then echo "Run as root, or install: ${need_apt[*]}" >&2; exit 1; fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "Installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "Run as root, or install: ${missing[*]}" >&2; exit 1; fi
   if [ ! -f /tmp/.kc-apt-updated ]; then apt-get update -q && touch /tmp/.kc-apt-updated; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
 PYTHON="${KC_PYTHON:-}"

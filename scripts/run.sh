@@ -25,7 +25,7 @@ say "Starting the grading worker"
 .venv/bin/python manage.py grading_worker &
 pids+=($!)
 say "Starting the web site on http://$HOST:$PORT/"
-.venv/bin/gunicorn --chdir platform kernelcamp.wsgi:application --bind "$HOST:$PORT" --workers 2 --access-logfile - &
+.venv/bin/gunicorn --chdir platform kernelcamp.wsgi:application --bind "$HOST:$PORT" --workers 2 --timeout 120 --access-logfile - &
 pids+=($!)
 say "KernelCamp is running: open http://$HOST:$PORT/ (Ctrl-C stops everything)"
 wait -n "${pids[@]}"

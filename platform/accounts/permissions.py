@@ -173,3 +173,19 @@ def _gradebook_view(user, cohort) -> bool:
 def _gradebook_manage(user, cohort) -> bool:
     """Overrides, regrades and releasing hidden tests."""
     return cohort_role(user, cohort) == INSTRUCTOR
+
+
+@rule("session.launch")
+def _session_launch(user, _obj) -> bool:
+    return True  # which profile, and whether there is budget, is checked by compute.services
+
+
+@rule("session.control")
+def _session_control(user, session) -> bool:
+    """Follow, stop or open one GPU session: its owner."""
+    return session.user_id == user.pk
+
+
+@rule("usage.cohort")
+def _usage_cohort(user, cohort) -> bool:
+    return cohort_role(user, cohort) in {INSTRUCTOR, TA}

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from learning.models import Cohort
 
-from grading import plots, selectors, services
+from grading import selectors, services
 from grading.forms import OverrideForm, UploadForm
 from grading.models import RegradeBatch, Submission
 
@@ -100,6 +100,8 @@ def submission_feedback(request, pk: int):
 def gradebook(request, pk: int):
     cohort = get_object_or_404(Cohort.objects.select_related("course", "version"), pk=pk)
     require(request.user, "gradebook.view", cohort)
+    from grading import plots  # matplotlib is slow to import; only this page needs it
+
     assignments, rows = selectors.gradebook(cohort)
     distribution = selectors.score_distribution(cohort)
     failed = selectors.most_failed_tests(cohort)

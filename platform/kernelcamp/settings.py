@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "accounts",
     "learning",
     "grading",
+    "oauth2_provider",
+    "compute",
 ]
 
 MIDDLEWARE = [
@@ -153,4 +155,28 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler", "stream": sys.stderr}},
     "root": {"handlers": ["console"], "level": os.environ.get("KC_LOG_LEVEL", "INFO")},
+}
+
+# GPU sessions through JupyterHub, and the site as the hub's OpenID Connect provider
+# (see docs/sessions.md).
+KC_SESSION_BACKEND = os.environ.get("KC_SESSION_BACKEND", "compute.backends.JupyterHubBackend")
+KC_HUB_URL = os.environ.get("KC_HUB_URL", "")  # the hub's public (proxy) URL; empty: no sessions
+KC_HUB_API_URL = os.environ.get("KC_HUB_API_URL", "")  # default: KC_HUB_URL + /hub/api
+KC_HUB_API_TOKEN = os.environ.get("KC_HUB_API_TOKEN", "")
+KC_HUB_TIMEOUT_S = float(os.environ.get("KC_HUB_TIMEOUT_S", "10"))
+KC_SPAWN_TIMEOUT_S = float(os.environ.get("KC_SPAWN_TIMEOUT_S", "120"))
+KC_BUDGET_WARN_FRACTION = float(os.environ.get("KC_BUDGET_WARN_FRACTION", "0.9"))
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": "",  # filled in by compute.oidc from the data dir, created if missing
+    "OAUTH2_VALIDATOR_CLASS": "compute.oidc.KernelCampValidator",
+    "PKCE_REQUIRED": True,
+    "SCOPES": {
+        "openid": _("OpenID Connect"),
+        "profile": _("Your name and username"),
+        "email": _("Your email address"),
+        "groups": _("Your roles and cohorts"),
+    },
+    "DEFAULT_SCOPES": ["openid", "profile", "email", "groups"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
 }

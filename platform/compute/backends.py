@@ -1,0 +1,127 @@
+"""Session backends: what the site talks to in order to run servers. The setting picks one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from compute.hub import HubClient, HubUnavailable, ServerState
+
+
+class SessionBackend:
+    """The operations the session services need; a backend for another system implements these."""
+
+    def configured(self) -> bool:
+        raise NotImplementedError
+
+    def account_name(self, user) -> str:
+        return user.get_username().lower()
+
+    def ensure_account(self, name: str) -> None:
+        raise NotImplementedError
+
+    def start(self, name: str, user_options: dict[str, Any]) -> int:
+        raise NotImplementedError
+
+    def state(self, name: str) -> ServerState:
+        raise NotImplementedError
+
+    def stop(self, name: str) -> None:
+        raise NotImplementedError
+
+    def progress(self, name: str) -> Iterator[dict]:
+        raise NotImplementedError
+
+    def running(self) -> dict[str, ServerState]:
+        raise NotImplementedError
+
+    def end_access(self, name: str) -> None:
+        raise NotImplementedError
+
+    def file_exists(self, name: str, path: str) -> bool:
+        raise NotImplementedError
+
+    def ensure_directory(self, name: str, path: str) -> None:
+        raise NotImplementedError
+
+    def write_file(self, name: str, path: str, model: dict) -> None:
+        raise NotImplementedError
+
+    def read_notebook(self, name: str, path: str) -> dict:
+        raise NotImplementedError
+
+    def open_url(self, name: str) -> str:
+        raise NotImplementedError
+
+
+class JupyterHubBackend(SessionBackend):
+    """JupyterHub's REST API with a service token; files through the hub's proxy."""
+
+    def __init__(self) -> None:
+        self.client = HubClient(
+            settings.KC_HUB_URL,
+            settings.KC_HUB_API_TOKEN,
+            api_url=settings.KC_HUB_API_URL,
+            timeout=settings.KC_HUB_TIMEOUT_S,
+        )
+
+    def configured(self) -> bool:
+        return bool(settings.KC_HUB_URL and settings.KC_HUB_API_TOKEN)
+
+    def ensure_account(self, name: str) -> None:
+        self.client.ensure_user(name)
+
+    def start(self, name: str, user_options: dict[str, Any]) -> int:
+        return self.client.start(name, user_options)
+
+    def state(self, name: str) -> ServerState:
+        return self.client.server(name)
+
+    def stop(self, name: str) -> None:
+        self.client.stop(name)
+
+    def progress(self, name: str) -> Iterator[dict]:
+        return self.client.progress(name, read_timeout=settings.KC_SPAWN_TIMEOUT_S)
+
+    def running(self) -> dict[str, ServerState]:
+        states = {}
+        for user in self.client.active_users():
+            state = self.client.server_from_model(user)
+            if state.exists:
+                states[user["name"]] = state
+        return states
+
+    def end_access(self, name: str) -> None:
+        self.client.delete_tokens(name)
+
+    def file_exists(self, name: str, path: str) -> bool:
+        return self.client.file_exists(name, path)
+
+    def ensure_directory(self, name: str, path: str) -> None:
+        self.client.ensure_directory(name, path)
+
+    def write_file(self, name: str, path: str, model: dict) -> None:
+        self.client.write_file(name, path, model)
+
+    def read_notebook(self, name: str, path: str) -> dict:
+        return self.client.read_notebook(name, path)
+
+    def open_url(self, name: str) -> str:
+        return f"{self.client.url}/user/{self.client._user(name)}/lab"
+
+
+@lru_cache(maxsize=4)
+def _backend(path: str, url: str, token: str) -> SessionBackend:
+    return import_string(path)()
+
+
+def get_backend() -> SessionBackend:
+    # Keyed on the settings so that tests that change them get a fresh backend.
+    return _backend(settings.KC_SESSION_BACKEND, settings.KC_HUB_URL, settings.KC_HUB_API_TOKEN)
+
+
+__all__ = ["SessionBackend", "JupyterHubBackend", "HubUnavailable", "get_backend"]

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from compute import views
+
+urlpatterns = [
+    path("sessions/", views.sessions, name="sessions"),
+    path("sessions/launch/", views.launch, name="session-launch"),
+    path("sessions/<int:pk>/status", views.session_status, name="session-status"),
+    path("sessions/<int:pk>/events", views.session_events, name="session-events"),
+    path("sessions/<int:pk>/stop", views.session_stop, name="session-stop"),
+    path("sessions/usage/", views.usage, name="session-usage"),
+    path(
+        "cohorts/<int:pk>/assignments/<slug:slug>/submit-from-session",
+        views.submit_from_session,
+        name="session-submit",
+    ),
+    path("teach/cohorts/<int:pk>/gpu-usage/", views.cohort_usage, name="cohort-gpu-usage"),
+]
