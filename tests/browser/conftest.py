@@ -72,7 +72,7 @@ def browser(live_server, tmp_path_factory, korean_catalogue):
     """A fresh headless chromium per test, with its own throw-away profile directory."""
     missing = _browser_available()
     if missing:
-        pytest.skip(missing)
+        pytest.fail(f"{missing}: scripts/test.sh installs chromium and chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
