@@ -189,3 +189,29 @@ def _session_control(user, session) -> bool:
 @rule("usage.cohort")
 def _usage_cohort(user, cohort) -> bool:
     return cohort_role(user, cohort) in {INSTRUCTOR, TA}
+
+
+def event_roles(user, event) -> set[str]:
+    from events.models import EventRole
+
+    return set(EventRole.objects.filter(event=event, user=user).values_list("role", flat=True))
+
+
+@rule("event.view")
+def _event_view(user, event) -> bool:
+    return bool(event_roles(user, event))
+
+
+@rule("event.manage")
+def _event_manage(user, event) -> bool:
+    return "organizer" in event_roles(user, event)
+
+
+@rule("event.mentor")
+def _event_mentor(user, event) -> bool:
+    return bool(event_roles(user, event) & {"organizer", "mentor"})
+
+
+@rule("event.judge")
+def _event_judge(user, event) -> bool:
+    return "judge" in event_roles(user, event)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "learning",
     "grading",
+    "events",
     "oauth2_provider",
     "compute",
 ]

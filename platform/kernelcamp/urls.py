@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("", include("learning.urls")),
     path("", include("grading.urls")),
+    path("", include("events.urls")),
     path("", include("compute.urls")),
     path("o/", include("compute.oauth_urls", namespace="oauth2_provider")),
 ]

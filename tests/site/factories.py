@@ -98,3 +98,27 @@ def open_cohort(course, instructor=None, **kwargs):
     )
     cohort.schedule.update(release_at=timezone.now() - timedelta(hours=1))
     return cohort
+
+
+def make_event(slug: str = "gpu-hackathon", **roles):
+    """An event; `roles` maps a role name to a list of users holding it."""
+    from datetime import timedelta
+
+    from accounts.models import Organization
+    from events.models import Event, EventRole
+
+    org, _ = Organization.objects.get_or_create(
+        slug="org", defaults={"name": "Org", "kind": "university"}
+    )
+    now = timezone.now()
+    event = Event.objects.create(
+        slug=slug,
+        organization=org,
+        title="GPU Hackathon",
+        starts_at=now,
+        ends_at=now + timedelta(days=2),
+    )
+    for role, users in roles.items():
+        for user in users:
+            EventRole.objects.create(event=event, user=user, role=role)
+    return event

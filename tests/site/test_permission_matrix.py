@@ -11,7 +11,7 @@ from django.urls import get_resolver, reverse
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "outsider", "student", "ta", "instructor", "staff"]
-OK, DENIED, LOGIN = "ok", "denied", "login"
+OK, DENIED, LOGIN, PROTOCOL = "ok", "denied", "login", "protocol-error"
 
 # name -> (method, expected outcome per role in ROLES order)
 MATRIX = {
@@ -48,6 +48,24 @@ MATRIX = {
     "regrade": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
     "regrade-detail": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "release-tests": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    # Course roles give nothing in an event; event roles are checked in test_events.py.
+    "event-list": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "event-detail": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),
+    "sessions": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "session-launch": ("post", [LOGIN, OK, OK, OK, OK, OK]),  # refusals come back as messages
+    "session-status": ("get", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
+    "session-events": ("get", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
+    "session-stop": ("post", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
+    "session-usage": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "session-submit": ("post", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
+    "cohort-gpu-usage": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    # OAuth2/OIDC endpoints: protocol errors (no client, no token) answer every role alike.
+    "oauth2_provider:authorize": ("get", [LOGIN, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL]),
+    "oauth2_provider:token": ("post", [PROTOCOL] * 6),
+    "oauth2_provider:revoke-token": ("post", [PROTOCOL] * 6),
+    "oauth2_provider:user-info": ("get", [PROTOCOL] * 6),
+    "oauth2_provider:jwks-info": ("get", [OK] * 6),
+    "oauth2_provider:oidc-connect-discovery-info": ("get", [OK] * 6),
 }
 
 
@@ -56,6 +74,8 @@ def project_url_names() -> set[str]:
     for pattern in get_resolver().url_patterns:
         if getattr(pattern, "namespace", None) == "admin":
             names.add("admin:index")
+        elif getattr(pattern, "namespace", None) == "oauth2_provider":
+            names.update(f"oauth2_provider:{p.name}" for p in pattern.url_patterns if p.name)
         elif hasattr(pattern, "url_patterns"):
             names.update(p.name for p in pattern.url_patterns if p.name)
         elif pattern.name:
@@ -72,6 +92,13 @@ def url_for(name: str, published, people) -> str:
     from grading.services import submit
 
     cohort, slug = published["cohort"], "add"
+    if name in {"session-status", "session-events", "session-stop"}:
+        from compute.models import HubSession
+
+        session = HubSession.objects.create(
+            user=people["student"], hub_username="stud", status="stopped"
+        )
+        return reverse(name, args=[session.pk])
     if name.startswith("submission-"):
         submission = submit(cohort, people["student"], slug, b"{}")
         return reverse(name, args=[submission.pk])
@@ -79,6 +106,10 @@ def url_for(name: str, published, people) -> str:
         return reverse(
             name, args=[RegradeBatch.objects.create(cohort=cohort, assignment_slug=slug).pk]
         )
+    if name == "event-detail":
+        from tests.site.factories import make_event
+
+        return reverse(name, args=[make_event().slug])
     args = {
         "submit": [cohort.pk, slug],
         "regrade": [cohort.pk, slug],
@@ -86,11 +117,12 @@ def url_for(name: str, published, people) -> str:
         "cohort-detail": [cohort.pk],
         "assignment-detail": [cohort.pk, slug],
         "assignment-notebook": [cohort.pk, slug],
+        "session-submit": [cohort.pk, slug],
         "join-code": ["NOPE1234"],
         "teach-publish": ["tiny"],
         "teach-course": [published["course"].slug],
     }.get(name)
-    cohort_scoped = {"gradebook", "gradebook-csv", "grade-override"}
+    cohort_scoped = {"gradebook", "gradebook-csv", "grade-override", "cohort-gpu-usage"}
     if name in cohort_scoped or (
         name.startswith("teach-")
         and name not in {"teach-dashboard", "teach-publish", "teach-course"}
@@ -100,6 +132,8 @@ def url_for(name: str, published, people) -> str:
 
 
 def outcome(response) -> str:
+    if response.status_code in (400, 401):
+        return PROTOCOL
     if response.status_code == 403:
         return DENIED
     if (
