@@ -17,6 +17,6 @@ say "Running the test suite (SQLite)"
 run_pytest "$@"
 if [ $# -eq 0 ]; then
   say "Running the site's tests again on PostgreSQL"
-  scripts/with-postgres.sh bash -c "$(declare -f run_pytest); run_pytest tests/site -m 'not slow' -q"
+  scripts/with-postgres.sh bash -c "$(declare -f run_pytest); run_pytest tests/site -q"
 fi
 say "All tests passed"

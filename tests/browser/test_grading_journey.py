@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from tests.site.grading_helpers import student_notebook
+from tests.site.grading_helpers import database_url, student_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -18,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def grading_worker(transactional_db, tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}"}
+    env = {**os.environ, "DATABASE_URL": database_url()}
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "grading_worker", "--interval", "0.2"],

@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from grading import services
 from grading.models import Grade, Submission
 
-from tests.site.grading_helpers import student_notebook
+from tests.site.grading_helpers import database_url, student_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -21,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def start_worker(log_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url(),
         "KC_GRADING_LEASE_SECONDS": "4",
         "KC_GRADING_SWEEP_SECONDS": "1",
     }
