@@ -12,6 +12,21 @@ say "Migrating the database"
 say "Loading demo data"
 .venv/bin/python manage.py load_demo
 
+# GPU sessions: JupyterHub on loopback, logging in through the site (see docs/sessions.md).
+HUB_PORT="${KC_HUB_PORT:-8001}"
+export KC_HUB_PORT="$HUB_PORT" KC_SITE_URL="${KC_SITE_URL:-http://$HOST:$PORT}"
+export KC_HUB_URL="${KC_HUB_URL:-http://$HOST:$HUB_PORT}" KC_HUB_DATA_DIR="${KC_HUB_DATA_DIR:-${KC_DATA_DIR:-$REPO/var}/hub}"
+mkdir -p "$KC_HUB_DATA_DIR" && chmod 700 "$KC_HUB_DATA_DIR"
+TOKEN_FILE="$KC_HUB_DATA_DIR/site-api-token"
+[ -s "$TOKEN_FILE" ] || (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > "$TOKEN_FILE")
+export KC_HUB_API_TOKEN="${KC_HUB_API_TOKEN:-$(cat "$TOKEN_FILE")}"
+export KC_HUB_PROFILES="$KC_HUB_DATA_DIR/profiles.json"
+export KC_HUB_OAUTH_CREDENTIALS="${KC_DATA_DIR:-$REPO/var}/hub-oauth-client.json"
+say "Setting up GPU profiles and the hub's OAuth client"
+.venv/bin/python manage.py seed_compute --demo
+.venv/bin/python manage.py hub_oauth_app --redirect-uri "$KC_HUB_URL/hub/oauth_callback"
+.venv/bin/python manage.py export_profiles --format local -o "$KC_HUB_PROFILES"
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -21,6 +36,12 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+say "Starting JupyterHub on $KC_HUB_URL"
+(cd "$KC_HUB_DATA_DIR" && exec "$REPO/.venv/bin/jupyterhub" -f "$REPO/deploy/jupyterhub/jupyterhub_config.py") &
+pids+=($!)
+say "Starting the session reconciler (every 60 s)"
+.venv/bin/python manage.py reconcile_sessions --every 60 >/dev/null &
+pids+=($!)
 say "Starting the grading worker"
 .venv/bin/python manage.py grading_worker &
 pids+=($!)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+import requests.adapters
 
 
 class HubError(RuntimeError):
@@ -21,6 +22,10 @@ class HubError(RuntimeError):
 
 class HubUnavailable(HubError):
     """The hub (or its proxy) could not be reached at all."""
+
+
+class HubTimeout(HubUnavailable):
+    """The hub took the request but did not answer in time: it may have acted on it."""
 
 
 @dataclass
@@ -46,6 +51,10 @@ class HubClient:
         self.api_url = (api_url or f"{self.url}/hub/api").rstrip("/")
         self.timeout = timeout
         self.http = requests.Session()
+        # One client serves every web worker thread: keep enough connections to the hub.
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
         self.http.headers["Authorization"] = f"token {token}"
 
     # --- plumbing --------------------------------------------------------------------------
@@ -53,6 +62,8 @@ class HubClient:
         kwargs.setdefault("timeout", self.timeout)
         try:
             return self.http.request(method, url, **kwargs)
+        except requests.ReadTimeout as exc:
+            raise HubTimeout(str(exc)) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HubUnavailable(str(exc)) from exc
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from accounts.models import Organization
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
 from learning.models import Cohort
 
 

@@ -7,12 +7,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from accounts.models import User
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from compute import selectors, services
 from compute.backends import get_backend
 from compute.hub import HubError, HubUnavailable

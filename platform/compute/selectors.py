@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
-from learning.models import Cohort
 
 from compute.models import Allocation, GpuProfile, HubSession
+from learning.models import Cohort
 
 
 def _cohort_ids(user) -> list[int]:

@@ -11,13 +11,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from learning.models import Cohort, Enrolment
-from learning.selectors import assignment_rows
 
 from compute import selectors
 from compute.backends import get_backend
-from compute.hub import HubError, HubUnavailable
+from compute.hub import HubError, HubTimeout, HubUnavailable
 from compute.models import GpuProfile, HubSession
+from learning.models import Cohort, Enrolment
+from learning.selectors import assignment_rows
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,15 @@ def launch(user, profile_slug: str) -> HubSession:
         ) from None
     try:
         backend.ensure_account(name)
-        code = backend.start(name, {"profile": profile.slug})
-    except HubUnavailable:
+        code = _start_within_spawn_limit(backend, name, profile.slug)
+    except HubUnavailable as exc:
+        if isinstance(exc, HubTimeout) and _server_exists(backend, name):
+            return session  # the hub took it after all: follow it like a 202
         session.delete()  # nothing half-started: the hub never took the request
         raise _unreachable() from None
     except HubError as exc:
-        if exc.status == 400:  # the hub already runs a server the site did not know of
+        if exc.status == 400 and _server_exists(backend, name):
+            # the hub already runs a server the site did not know of: reconcile adopts it
             session.delete()
             raise SessionError(
                 _("A session is already running for you; it will appear here within a minute.")
@@ -86,6 +89,27 @@ def launch(user, profile_slug: str) -> HubSession:
     if code == 201:
         refresh(session)
     return session
+
+
+def _start_within_spawn_limit(backend, name: str, slug: str) -> int:
+    """The hub answers 429 past its concurrent-spawn limit: wait and ask again."""
+    deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
+    delay = 0.5
+    while True:
+        try:
+            return backend.start(name, {"profile": slug})
+        except HubError as exc:
+            if exc.status != 429 or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+
+
+def _server_exists(backend, name: str) -> bool:
+    try:
+        return backend.state(name).exists
+    except HubError:
+        return False
 
 
 def _fail(session: HubSession, message: str) -> None:

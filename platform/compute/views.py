@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from accounts.permissions import require
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,12 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from learning.models import Cohort
 
+from accounts.permissions import require
 from compute import plots, selectors, services
 from compute.backends import get_backend
 from compute.hub import HubError
 from compute.models import HubSession
+from learning.models import Cohort
 
 
 @login_required

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from learning.models import Cohort, Enrolment
-
 from grading.models import CellScore, GradeOverride, HiddenTestRelease, Submission
+from learning.models import Cohort, Enrolment
 
 
 def counted_submissions(cohort: Cohort, student=None) -> dict[tuple[int, str], Submission]:

@@ -11,9 +11,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from learning.models import Assignment, Cohort
-from learning.selectors import due_at_for
-from learning.services.cohorts import late_penalty_percent
 
 from grading.models import (
     CellScore,
@@ -23,6 +20,9 @@ from grading.models import (
     RegradeBatch,
     Submission,
 )
+from learning.models import Assignment, Cohort
+from learning.selectors import due_at_for
+from learning.services.cohorts import late_penalty_percent
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 
 import csv
 
-from accounts.permissions import can, require
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -10,11 +9,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from learning.models import Cohort
 
+from accounts.permissions import can, require
 from grading import selectors, services
 from grading.forms import OverrideForm, UploadForm
 from grading.models import RegradeBatch, Submission
+from learning.models import Cohort
 
 
 @login_required

@@ -1,7 +1,8 @@
-from accounts import views as account_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from accounts import views as account_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -6,11 +6,12 @@ import secrets
 import zoneinfo
 from datetime import datetime
 
-from accounts.models import Organization, validate_time_zone
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization, validate_time_zone
 
 
 class Course(models.Model):

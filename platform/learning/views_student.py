@@ -1,12 +1,12 @@
 """Pages for students: my courses, a cohort's assignments, joining with a code."""
 
-from accounts.permissions import can, require
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.permissions import can, require
 from learning import selectors
 from learning.forms import JoinForm
 from learning.models import Cohort

@@ -3,7 +3,6 @@
 import zoneinfo
 from datetime import datetime
 
-from accounts.permissions import can, require
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import can, require
 from learning import selectors
 from learning.forms import (
     AddMemberForm,

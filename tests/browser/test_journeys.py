@@ -71,7 +71,6 @@ def open_cohort_with_code(course_repo, instructor):
     """What the instructor journey makes, built directly: a published cohort and its code."""
     from learning.services.cohorts import create_invite_code
     from learning.services.publishing import publish_course
-
     from tests.site.factories import open_cohort
 
     version = publish_course("tiny", by=instructor).version

@@ -1,6 +1,6 @@
 import pytest
-from learning.services.publishing import publish_course
 
+from learning.services.publishing import publish_course
 from tests.site.factories import make_user, open_cohort, write_course
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 from django.urls import reverse
+
 from learning.models import Cohort
 from learning.selectors import assignment_rows, due_at_for
 from learning.services.cohorts import (

@@ -4,9 +4,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from accounts.models import User
 from django.db import close_old_connections
 from django.utils import timezone
+
+from accounts.models import User
 from learning.models import Cohort, Enrolment
 from learning.services.cohorts import create_invite_code
 from learning.services.enrolment import (
@@ -17,7 +18,6 @@ from learning.services.enrolment import (
     preview_csv,
     unenrol,
 )
-
 from tests.site.factories import make_user
 
 pytestmark = pytest.mark.django_db

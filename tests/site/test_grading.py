@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+
 from grading import selectors, services
 from grading.models import Grade, GradeOverride, Submission
-
 from tests.site.grading_helpers import student_notebook
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

@@ -4,9 +4,10 @@ A new URL without a row here fails `test_every_view_is_in_the_matrix`, so the ma
 """
 
 import pytest
-from accounts.permissions import actions, can
 from django.test import Client
 from django.urls import get_resolver, reverse
+
+from accounts.permissions import actions, can
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+
 from learning.manifest import ManifestError
 from learning.models import CourseVersion
 from learning.services.cohorts import move_cohort_to_version
 from learning.services.publishing import publish_course
-
 from tests.site.factories import MANIFEST, open_cohort, tiny_notebook, write_course
 
 pytestmark = pytest.mark.django_db

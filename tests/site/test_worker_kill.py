@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from grading import services
 from grading.models import Grade, Submission
-
 from tests.site.grading_helpers import database_url, student_notebook
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import yaml
@@ -38,7 +37,7 @@ class Command(BaseCommand):
             profiles = list(GpuProfile.objects.filter(active=True))
         text = dump(render(options["format"], profiles), options["format"])
         if not options["output"]:
-            sys.stdout.write(text)
+            self.stdout.write(text, ending="")
             return
         target = Path(options["output"])
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
-from learning.models import Cohort
 
 from compute.defaults import ensure_default_profiles
 from compute.models import Allocation, GpuProfile, ProfileGrant
+from learning.models import Cohort
 
 
 class Command(BaseCommand):

@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from accounts.models import Organization, OrganizationMembership, User
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Organization, OrganizationMembership, User
 from learning.manifest import ManifestError
 from learning.models import Cohort, CourseStaff, Enrolment, InviteCode
 from learning.services.cohorts import create_cohort

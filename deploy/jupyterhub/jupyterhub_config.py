@@ -1,0 +1,186 @@
+"""JupyterHub on one machine, on loopback, behind the KernelCamp site.
+
+- configurable-http-proxy (the PyPI port or the npm package) in front, on KC_HUB_PORT;
+- the site is the OAuth2/OIDC identity provider (GenericOAuthenticator);
+- servers are local processes (SimpleLocalProcessSpawner); the GPU profile arrives in
+  user_options["profile"] and is looked up in the file `manage.py export_profiles --format local`
+  writes (re-read on every spawn);
+- students cannot start servers themselves: only the site's service token can, after its
+  allocation check;
+- jupyterhub-idle-culler as a hub service, with the longest profile limits as a backstop; each
+  server also shuts itself down after its own profile's idle timeout (arguments in the profile).
+
+Everything is read from the environment (see docs/sessions.md); defaults suit scripts/run.sh.
+"""
+
+# ruff: noqa: F821 - `c` is provided by JupyterHub when it loads this file
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+DATA = Path(os.environ.get("KC_HUB_DATA_DIR", REPO / "var" / "hub"))
+DATA.mkdir(parents=True, exist_ok=True, mode=0o700)
+IP = os.environ.get("KC_HUB_IP", "127.0.0.1")
+PORT = int(os.environ.get("KC_HUB_PORT", "8001"))
+HUB_PORT = int(os.environ.get("KC_HUB_INTERNAL_PORT", "8081"))
+PROXY_API_PORT = int(os.environ.get("KC_PROXY_API_PORT", "8002"))
+PUBLIC_URL = os.environ.get("KC_HUB_PUBLIC_URL", f"http://{IP}:{PORT}")
+SITE_URL = os.environ.get("KC_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+PROFILES_FILE = Path(os.environ.get("KC_HUB_PROFILES", DATA / "profiles.json"))
+
+
+def _secret_file(name: str, nbytes: int = 32) -> str:
+    """A hex secret kept in the data dir (mode 600), created on first start."""
+    path = DATA / name
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(nbytes))
+    return path.read_text().strip()
+
+
+def load_profiles() -> dict:
+    if not PROFILES_FILE.exists():
+        return {"profiles": {}, "culler": {"timeout": 3600, "max_age": 0}}
+    return json.loads(PROFILES_FILE.read_text())
+
+
+# --- the hub and its proxy -----------------------------------------------------------------
+c.JupyterHub.ip = IP
+c.JupyterHub.port = PORT
+c.JupyterHub.hub_ip = IP
+c.JupyterHub.hub_port = HUB_PORT
+c.JupyterHub.db_url = os.environ.get("KC_HUB_DB_URL", f"sqlite:///{DATA / 'jupyterhub.sqlite'}")
+c.JupyterHub.cookie_secret_file = str(DATA / "cookie_secret")
+c.JupyterHub.pid_file = str(DATA / "jupyterhub.pid")
+c.JupyterHub.redirect_to_server = False  # users may not spawn: land on the hub's home page
+c.JupyterHub.cleanup_servers = False  # a hub restart leaves running servers alone
+c.JupyterHub.concurrent_spawn_limit = int(os.environ.get("KC_HUB_CONCURRENT_SPAWN_LIMIT", "20"))
+c.JupyterHub.active_server_limit = int(os.environ.get("KC_HUB_ACTIVE_SERVER_LIMIT", "0"))
+# Answer a start request quickly (202) so that the site can stream the spawn's progress.
+c.JupyterHub.tornado_settings = {
+    "slow_spawn_timeout": float(os.environ.get("KC_HUB_SLOW_SPAWN_TIMEOUT", "1"))
+}
+c.ConfigurableHTTPProxy.command = [
+    os.environ.get("KC_PROXY_COMMAND", str(BIN / "configurable-http-proxy"))
+]
+c.ConfigurableHTTPProxy.api_url = f"http://{IP}:{PROXY_API_PORT}"
+c.ConfigurableHTTPProxy.auth_token = os.environ.get("CONFIGPROXY_AUTH_TOKEN") or _secret_file(
+    "proxy_token"
+)
+c.ConfigurableHTTPProxy.pid_file = str(DATA / "proxy.pid")
+
+# --- who may do what -----------------------------------------------------------------------
+SITE_TOKEN = os.environ.get("KC_HUB_API_TOKEN", "")
+services = []
+roles = [
+    {
+        # Students: reach their own server, but never start one (the site does, after its checks).
+        "name": "user",
+        "scopes": [
+            "read:users!user",
+            "read:servers!user",
+            "access:servers!user",
+            "users:activity!user",
+            "read:tokens!user",
+        ],
+    }
+]
+if SITE_TOKEN:
+    services.append({"name": "kernelcamp-site", "api_token": SITE_TOKEN})
+    roles.append(
+        {
+            "name": "kernelcamp-site",
+            "scopes": [
+                "admin:users",
+                "servers",
+                "access:servers",
+                "tokens",
+                "list:users",
+                "read:users",
+            ],
+            "services": ["kernelcamp-site"],
+        }
+    )
+culler = load_profiles().get("culler", {})
+culler_cmd = [
+    sys.executable,
+    "-m",
+    "jupyterhub_idle_culler",
+    f"--timeout={int(culler.get('timeout', 3600))}",
+    "--cull-every=60",
+]
+if int(culler.get("max_age", 0)):
+    culler_cmd.append(f"--max-age={int(culler['max_age'])}")
+if os.environ.get("KC_HUB_IDLE_CULLER", "1") == "1":
+    services.append({"name": "idle-culler", "command": culler_cmd})
+    roles.append(
+        {
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        }
+    )
+c.JupyterHub.services = services
+c.JupyterHub.load_roles = roles
+
+# --- single sign-on through the site -------------------------------------------------------
+c.JupyterHub.authenticator_class = "generic-oauth"
+_credentials = Path(
+    os.environ.get("KC_HUB_OAUTH_CREDENTIALS", REPO / "var" / "hub-oauth-client.json")
+)
+_client = json.loads(_credentials.read_text()) if _credentials.exists() else {}
+c.GenericOAuthenticator.client_id = os.environ.get("KC_HUB_OAUTH_CLIENT_ID") or _client.get(
+    "client_id", "kernelcamp-hub"
+)
+c.GenericOAuthenticator.client_secret = os.environ.get("KC_HUB_OAUTH_CLIENT_SECRET") or _client.get(
+    "client_secret", ""
+)
+c.GenericOAuthenticator.oauth_callback_url = f"{PUBLIC_URL}/hub/oauth_callback"
+c.GenericOAuthenticator.authorize_url = f"{SITE_URL}/o/authorize/"
+c.GenericOAuthenticator.token_url = f"{SITE_URL}/o/token/"
+c.GenericOAuthenticator.userdata_url = f"{SITE_URL}/o/userinfo/"
+c.GenericOAuthenticator.scope = ["openid", "profile", "email", "groups"]
+c.GenericOAuthenticator.username_claim = "username"
+c.GenericOAuthenticator.login_service = "KernelCamp"
+c.GenericOAuthenticator.auto_login = True  # straight to the site: one login for both
+c.GenericOAuthenticator.allow_all = True  # the site decides who has an account
+c.GenericOAuthenticator.admin_users = set()
+c.GenericOAuthenticator.manage_groups = True
+c.GenericOAuthenticator.auth_state_groups_key = "oauth_user.groups"
+c.GenericOAuthenticator.enable_auth_state = True
+# Re-check the site's token this often: after a logout at the site the hub asks to log in again.
+c.GenericOAuthenticator.auth_refresh_age = int(os.environ.get("KC_HUB_AUTH_REFRESH_AGE", "60"))
+c.CryptKeeper.keys = [bytes.fromhex(_secret_file("crypt_key"))]
+
+# --- servers: local processes, one per user ------------------------------------------------
+c.JupyterHub.spawner_class = "simple"
+c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = int(os.environ.get("KC_HUB_START_TIMEOUT", "120"))
+c.Spawner.http_timeout = int(os.environ.get("KC_HUB_HTTP_TIMEOUT", "60"))
+c.SimpleLocalProcessSpawner.home_dir_template = str(DATA / "users" / "{username}")
+BASE_ARGS = ["--allow-root"] if os.geteuid() == 0 else []  # the server refuses root otherwise
+c.Spawner.args = list(BASE_ARGS)
+
+
+def apply_user_options(spawner, user_options: dict) -> None:
+    """Turn the profile slug the site chose into environment, limits and server arguments."""
+    slug = str(user_options.get("profile", ""))
+    profiles = load_profiles().get("profiles", {})
+    if slug not in profiles:
+        raise ValueError(f"unknown GPU profile {slug!r}")
+    profile = profiles[slug]
+    spawner.environment = {**spawner.environment, **profile.get("environment", {})}
+    spawner.mem_limit = profile.get("mem_limit") or None
+    spawner.cpu_limit = profile.get("cpu_limit") or None
+    spawner.args = BASE_ARGS + list(profile.get("args", []))
+
+
+c.Spawner.apply_user_options = apply_user_options
