@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, loads demo data and runs KernelCamp on loopback until Ctrl-C:
-# the web site (gunicorn) and the grading worker (django-tasks db_worker).
+# the web site (gunicorn), JupyterHub, the session reconciler and the grading worker.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 HOST="${KC_HOST:-127.0.0.1}"
