@@ -20,6 +20,7 @@ from .limits import Limits
 from .pipeline import Context, PreparedSource, run_pipeline
 from .sandbox import get_sandbox_class
 from .sandbox.base import KernelHandle, Sandbox
+from .scoring import warm_feedback
 
 
 class Worker:
@@ -54,6 +55,7 @@ class Worker:
             if len(self._sources) > 32:
                 self._sources.clear()
             self._sources[key] = PreparedSource.build(source, name)
+            warm_feedback(self._sources[key].release)
         return self._sources[key]
 
     def wait_ready(self, timeout: float | None = None) -> bool:

@@ -33,6 +33,7 @@ MS_NOSUID = 2
 MS_NODEV = 4
 MS_NOEXEC = 8
 MS_BIND = 4096
+MS_REMOUNT = 32
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
 
@@ -62,6 +63,34 @@ def _mount(source, target, fstype, flags, data):
     if rc != 0:
         return ctypes.get_errno()
     return 0
+
+
+def _hold_paths_under(mount_point, paths, hold_dir):
+    """Bind paths that a tmpfs on mount_point would cover (a virtualenv in a checkout under /tmp)
+    to a holding place, so they can be put back read-only on top of the new tmpfs."""
+    held = []
+    for index, path in enumerate(paths):
+        if not (path == mount_point or path.startswith(mount_point.rstrip("/") + "/")):
+            continue
+        if not os.path.isdir(path):
+            continue
+        holder = os.path.join(hold_dir, f"keep{index}")
+        os.makedirs(holder, exist_ok=True)
+        err = _mount(path, holder, None, MS_BIND | MS_REC, None)
+        if err:
+            _fail(73, f"cannot keep {path} visible: {os.strerror(err)}")
+        held.append((holder, path))
+    return held
+
+
+def _restore_held(held):
+    for holder, path in held:
+        os.makedirs(path, exist_ok=True)
+        err = _mount(holder, path, None, MS_BIND | MS_REC, None)
+        if not err:
+            err = _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+        if err:
+            _fail(73, f"cannot put {path} back: {os.strerror(err)}")
 
 
 def _isolate(cfg):
@@ -96,10 +125,12 @@ def _isolate(cfg):
                     _fail(73, f"cannot hide {path}: {os.strerror(err)}")
             # Size-capped scratch space: a submission cannot fill the machine's disk.
             for m in scratch:
+                kept = _hold_paths_under(m["path"], cfg.get("keep_visible", []), cfg["hold_dir"])
                 opts = f"size={m['size']},mode=0700,uid={m['uid']},gid={m['gid']}"
                 err = _mount("tmpfs", m["path"], "tmpfs", MS_NOSUID | MS_NODEV, opts)
                 if err:
                     _fail(73, f"cannot mount scratch on {m['path']}: {os.strerror(err)}")
+                _restore_held(kept)
     else:
         # Unprivileged: a user namespace lets us create a network namespace without root. The
         # process keeps its real uid outside, so file access is unchanged.

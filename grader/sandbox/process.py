@@ -329,6 +329,10 @@ class ProcessSandbox(Sandbox):
         limits["RLIMIT_AS" if self.device.simulator else "RLIMIT_DATA"] = lim.memory_bytes
         return limits
 
+    @staticmethod
+    def _site_dirs_abs() -> list[str]:
+        return [str(Path(p).resolve()) for p in site.getsitepackages() if os.path.isdir(p)]
+
     def start_kernel(self) -> ProcessKernel:
         slot = _Slot(self.base_dir / ".slots", self.uid_base) if self.root_mode else None
         root = Path(tempfile.mkdtemp(prefix="k", dir=self.base_dir))
@@ -368,6 +372,9 @@ class ProcessSandbox(Sandbox):
             "rlimits": self._rlimits(slot),
             "hidden_paths": self.hidden_paths,
             "tmpfs": tmpfs,
+            # What the kernel runs from must survive the tmpfs on /tmp (CI may clone there).
+            "keep_visible": sorted({str(Path(sys.prefix).resolve()), *self._site_dirs_abs()}),
+            "hold_dir": str(run.parent),
             "require_netns": self.require_netns,
             "preload": list(lim.preload),
             "connection_file": str(conn_file),
