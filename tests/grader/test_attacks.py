@@ -56,11 +56,13 @@ def test_memory_bomb_is_capped(grade):
 
 
 def test_fork_bomb_is_contained_and_cleaned_up(grade):
+    # Graders elsewhere on the machine may hold sandbox uids of their own; only ours count.
+    before = sandbox_uids()
     r = grade(fixture_bytes("fork_bomb"))
     assert r.score <= 5
     log = "\n".join(r.log)
     assert "cell 4" in log
-    assert sandbox_uids() <= {64000, 64001}  # only the warm kernels' uids remain alive
+    assert sandbox_uids() - before <= {64000, 64001}  # only the warm kernels' uids remain alive
     assert r.feedback_html.count("FORKS") >= 1
     forks = int(r.feedback_html.split("FORKS ", 1)[1].split()[0])
     assert forks < TEST_LIMITS.max_processes

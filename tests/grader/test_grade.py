@@ -112,11 +112,13 @@ def test_kernel_cannot_see_the_repository_or_the_grader(kernel):
         kernel,
         "import os\n"
         f"print(sorted(os.listdir({str(FIXTURES)!r})) if os.path.exists({str(FIXTURES)!r}) else [])\n"
-        f"print(os.path.getsize({str(FIXTURES.parents[1] / 'pyproject.toml')!r}))",
+        f"p = {str(FIXTURES.parents[1] / 'pyproject.toml')!r}\n"
+        "print(os.path.getsize(p) if os.path.exists(p) else 'absent')",
     )
     listing, size = out.strip().splitlines()
     assert "grader-source.ipynb" not in listing
-    assert size == "0"
+    # Hidden behind an empty mount, or gone with the private /tmp when the checkout lies there.
+    assert size in {"0", "absent"}
 
 
 def test_closing_a_kernel_leaves_no_process_or_directory(kernel):
