@@ -125,9 +125,12 @@ class _Slot:
                 continue
             self.fd = fd
             self.uid = self.gid = uid_base + index
-            # A previous kernel on this uid may have left processes if its grader crashed.
-            _kill_uid(self.uid)
-            return
+            # A previous kernel on this uid may have left processes (a fork bomb still dying, a
+            # grader that crashed). They count against this uid's process limit, so a slot is
+            # used only once its uid owns nothing.
+            if _kill_uid(self.uid):
+                return
+            os.close(fd)
         raise SandboxError(f"all {MAX_SLOTS} sandbox slots are busy")
 
     def release(self) -> None:
@@ -136,8 +139,9 @@ class _Slot:
             self.fd = -1
 
 
-def _kill_uid(uid: int) -> None:
-    """SIGKILL every process owned by ``uid`` (kill(-1) from a child that became that uid)."""
+def _kill_uid(uid: int, wait: float = 5.0) -> bool:
+    """SIGKILL every process owned by ``uid`` (kill(-1) from a child that became that uid), and
+    wait until they are gone; False when some outlived ``wait``."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         try:
@@ -150,6 +154,12 @@ def _kill_uid(uid: int) -> None:
             pass
         os._exit(0)
     os.waitpid(pid, 0)
+    deadline = time.monotonic() + wait
+    while _count_user_processes(uid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 class ProcessKernel(KernelHandle):
