@@ -72,12 +72,6 @@ class Grade(models.Model):
     duration_s = models.FloatField(default=0)
     graded_at = models.DateTimeField(auto_now=True)
 
-    @property
-    def needs_review(self) -> bool:
-        return bool(self.flags) and any(
-            f in self.flags for f in ("review-needed", "tampered-test-cell", "tampered-runtime")
-        )
-
 
 class CellScore(models.Model):
     grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="cells")
