@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -28,7 +29,7 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_DIR / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT_SECONDS = 10
+WAIT_SECONDS = 20  # a 2-core CI machine running the suite and chromium at once
 PASSWORD = "pw-for-tests-123"
 
 CHROMIUM_FLAGS = [
@@ -88,6 +89,15 @@ def browser(live_server, tmp_path_factory, korean_catalogue):
         driver.quit()
 
 
+def _on_new_loaded_page(driver) -> bool:
+    try:
+        return driver.execute_script(
+            "return window.__kcOldPage === undefined && document.readyState === 'complete';"
+        )
+    except WebDriverException:  # the script ran while the old page was being torn down
+        return False
+
+
 class Site:
     """Small helpers over a driver pointed at the live server; every wait is explicit."""
 
@@ -120,9 +130,12 @@ class Site:
         self.click_element(element)
 
     def click_element(self, element) -> None:
+        # A marker on the old window object tells the pages apart. Selenium's staleness_of
+        # asks about the clicked node, and chromium sometimes answers that question mid-
+        # navigation with an inspector error instead of "stale".
+        self.driver.execute_script("window.__kcOldPage = true;")
         element.click()
-        self.wait().until(EC.staleness_of(element), "the click did not lead to a new page")
-        self.wait().until(lambda d: d.execute_script("return document.readyState") == "complete")
+        self.wait().until(_on_new_loaded_page, "the click did not lead to a new page")
 
     def fill(self, fields: dict[str, str]) -> None:
         for name, value in fields.items():
