@@ -122,6 +122,7 @@ class Worker:
             except Exception:  # noqa: BLE001
                 pass
         self._starter.shutdown(wait=True)
+        self.sandbox.close()
 
     def __enter__(self) -> Worker:
         return self

@@ -17,12 +17,24 @@ up. It reads its configuration as JSON on stdin, then, in this order:
    connection file (ipc transport: unix sockets in its own directory).
 
 Exit codes 70-79 mean the jail could not be built; the parent reports them.
+
+Fork-server mode (``--fork-server``): the same interpreter first imports what every kernel
+needs (the preload list and ipykernel: about a second of CPU per kernel otherwise), then serves
+requests on a socket from the grader. For each request it forks; the child builds the same jail
+(steps 1-5), takes the kernel's own environment and becomes the kernel without an exec. The
+server holds no secret: it starts with the sandbox's allow-listed environment, reads no
+connection file and keeps no student data. It reaps its children and writes each one's exit
+status to a file in the kernel's root-owned directory, where the grader reads it.
 """
 
 import ctypes
 import json
 import os
 import resource
+import select
+import signal
+import socket
+import struct
 import sys
 
 CLONE_NEWNS = 0x00020000
@@ -199,6 +211,163 @@ kernelapp.launch_new_instance()
 """
 
 
+def _add_site_dirs(site_dirs):
+    """Started with -S: put the grader's site-packages first (ahead of system dist-packages)."""
+    import site
+
+    for path in site_dirs:
+        site.addsitedir(path)
+        sys.path.remove(path)
+        sys.path.insert(0, path)
+
+
+def _no_ip_sockets(event, args):
+    # See BOOT: the same hook, for kernels forked from the server.
+    if event == "socket.__new__" and len(args) > 1 and args[1] in (2, 10):
+        raise PermissionError("network access is disabled while grading")
+
+
+def _read_message(sock):
+    header = b""
+    while len(header) < 4:
+        chunk = sock.recv(4 - len(header))
+        if not chunk:
+            return None
+        header += chunk
+    (size,) = struct.unpack("!I", header)
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(min(65536, size - len(data)))
+        if not chunk:
+            return None
+        data += chunk
+    return json.loads(data)
+
+
+def _send_message(sock, message):
+    data = json.dumps(message).encode()
+    sock.sendall(struct.pack("!I", len(data)) + data)
+
+
+def _become_kernel(cfg, control, wake):
+    """In the forked child: the jail of main(), then the kernel itself. Never returns."""
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        control.close()
+        for fd in wake:
+            os.close(fd)
+        os.setsid()
+        log = os.open(cfg["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(devnull)
+        os.close(log)
+        notes = _isolate(cfg)
+        _set_limits(cfg.get("rlimits", {}))
+        _drop_privileges(cfg.get("uid"), cfg.get("gid"))
+        os.umask(0o077)
+        os.chdir(cfg["workdir"])
+        for note in notes:
+            sys.stderr.write(f"kernelcamp-sandbox: {note}\n")
+        sys.stderr.flush()
+        os.environ.clear()
+        os.environ.update(cfg["env"])
+        # Fresh processes draw different random numbers; forked ones must too (the standard
+        # library's random reseeds itself after fork, numpy's legacy global state does not).
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        from ipykernel import kernelapp
+
+        sys.argv = [
+            "ipykernel_launcher",
+            "-f",
+            cfg["connection_file"],
+            "--HistoryManager.hist_file=:memory:",
+            "--IPKernelApp.quiet=True",
+        ]
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException as exc:  # noqa: BLE001 - report anything, then leave
+        try:
+            sys.stderr.write(f"kernelcamp-sandbox: kernel failed: {exc!r}\n")
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001
+            pass
+        code = 77
+    os._exit(code)
+
+
+def _write_status(path, status):
+    code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    tmp = f"{path}.tmp"
+    try:
+        with open(tmp, "w") as fh:
+            fh.write(str(code))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the grader already removed the kernel's directory
+
+
+def _reap(children):
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        path = children.pop(pid, None)
+        if path:
+            _write_status(path, status)
+
+
+def fork_server_main():
+    cfg = json.loads(sys.stdin.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    _add_site_dirs(cfg.get("site_dirs", []))
+    sys.addaudithook(_no_ip_sockets)
+    for name in cfg.get("preload", []):
+        try:
+            __import__(name)
+        except Exception as exc:  # noqa: BLE001 - the kernel will report the import itself
+            sys.stderr.write(f"kernelcamp-sandbox: preload {name} failed: {exc}\n")
+    from ipykernel import kernelapp  # noqa: F401 - imported once here, used by every child
+
+    control = socket.socket(fileno=cfg["control_fd"])
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    children = {}
+    _send_message(control, {"ready": os.getpid()})
+    while True:
+        try:
+            readable, _, _ = select.select([control, wake_r], [], [])
+        except InterruptedError:
+            continue
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+            _reap(children)
+        if control not in readable:
+            continue
+        request = _read_message(control)
+        if request is None:  # the grader is gone
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            _become_kernel(request, control, (wake_r, wake_w))
+        children[pid] = request["status_path"]
+        _send_message(control, {"pid": pid})
+        _reap(children)
+
+
 def main():
     cfg = json.loads(sys.stdin.read())
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -226,4 +395,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--fork-server"]:
+        fork_server_main()
+    else:
+        main()

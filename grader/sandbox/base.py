@@ -67,6 +67,9 @@ class Sandbox(abc.ABC):
     def start_kernel(self) -> KernelHandle:
         """Start a fresh kernel and return once it answers. Raises SandboxError."""
 
+    def close(self) -> None:  # noqa: B027 - most sandboxes hold nothing between kernels
+        """Release what the sandbox holds between kernels (a fork server, say)."""
+
     def describe(self) -> dict:
         """What isolation this sandbox provides here, for logs and docs."""
         return {"sandbox": self.name}

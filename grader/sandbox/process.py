@@ -37,6 +37,7 @@ from jupyter_client.connect import write_connection_file
 from ..device import Device
 from ..limits import Limits
 from .base import KernelHandle, Sandbox, SandboxError, register
+from .fork_server import ForkedProcess, ForkServer
 
 LAUNCHER = Path(__file__).with_name("_launcher.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -165,7 +166,7 @@ def _kill_uid(uid: int, wait: float = 5.0) -> bool:
 class ProcessKernel(KernelHandle):
     def __init__(
         self,
-        proc: subprocess.Popen,
+        proc: subprocess.Popen | ForkedProcess,
         client: BlockingKernelClient,
         root: Path,
         log_path: Path,
@@ -265,6 +266,7 @@ class ProcessSandbox(Sandbox):
         uid_base: int | None = None,
         hidden_paths: list[str] | None = None,
         require_netns: bool = False,
+        fork_server: bool | None = None,
     ) -> None:
         super().__init__(limits, device)
         self.root_mode = os.geteuid() == 0
@@ -279,11 +281,28 @@ class ProcessSandbox(Sandbox):
         self.uid_base = uid_base if uid_base is not None else int(env_base or 64000)
         self.hidden_paths = default_hidden_paths() if hidden_paths is None else hidden_paths
         self.require_netns = require_netns
+        if fork_server is None:
+            fork_server = os.environ.get("KERNELCAMP_SANDBOX_FORK_SERVER", "1") != "0"
+        self._fork_server: ForkServer | None = None
+        if fork_server:
+            python, site_dirs = sandbox_python(self.root_mode)
+            home = self.base_dir / ".fork-server"
+            home.mkdir(mode=0o700, exist_ok=True)
+            config = {
+                "env": self._environment(home),
+                "preload": list(self.limits.preload),
+                "site_dirs": site_dirs,
+            }
+            flags = ["-I", "-S"] if site_dirs else ["-I"]
+            self._fork_server = ForkServer(
+                [python, *flags, str(LAUNCHER)], config, home / "server.log"
+            )
 
     def describe(self) -> dict:
         return {
             "sandbox": self.name,
             "privilege": "per-kernel uid" if self.root_mode else "same user",
+            "start": "fork server" if self._fork_server else "exec",
             "hidden_paths": self.hidden_paths,
         }
 
@@ -391,19 +410,14 @@ class ProcessSandbox(Sandbox):
         }
         config["python"], config["site_dirs"] = sandbox_python(slot is not None)
         log_path = root / "kernel.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", str(LAUNCHER)],
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-                close_fds=True,
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        if self._fork_server is not None:
+            log_path.touch(mode=0o600)
+            config["log_path"] = str(log_path)
+            proc: subprocess.Popen | ForkedProcess = self._fork_server.fork(
+                config, root / "exit-status", lim.startup_timeout
             )
-        assert proc.stdin is not None
-        proc.stdin.write(json.dumps(config).encode())
-        proc.stdin.close()
+        else:
+            proc = self._exec_launcher(config, log_path)
         # A message larger than this makes ZeroMQ drop it instead of the grader allocating it:
         # one `print` of a gigabyte must not exhaust the grader's memory.
         context = zmq.Context()
@@ -423,6 +437,27 @@ class ProcessSandbox(Sandbox):
             if "kernelcamp-sandbox: " in line
         ]
         return kernel
+
+    @staticmethod
+    def _exec_launcher(config: dict, log_path: Path) -> subprocess.Popen:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", str(LAUNCHER)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            )
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(config).encode())
+        proc.stdin.close()
+        return proc
+
+    def close(self) -> None:
+        if self._fork_server is not None:
+            self._fork_server.close()
 
 
 def _wait_ready(kernel: ProcessKernel, timeout: float) -> None:

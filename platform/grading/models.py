@@ -39,6 +39,11 @@ class Submission(models.Model):
     #: While a worker grades, it holds a lease; an expired lease means the worker died.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    #: Set while a regrade against another version's assignment is pending, so a worker that
+    #: dies mid-regrade is replaced by one grading against the same source.
+    regrade_against = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     error = models.TextField(blank=True)
 
     class Meta:

@@ -185,7 +185,7 @@ def grade_now(submission_id: int, source_assignment_id: int | None = None) -> st
             for cell in result.cells
         )
         Submission.objects.filter(pk=submission_id).update(
-            status=Submission.Status.GRADED, lease_expires_at=None, error=""
+            status=Submission.Status.GRADED, lease_expires_at=None, error="", regrade_against=None
         )
     return "graded"
 
@@ -197,23 +197,25 @@ def recover_interrupted_grading(stale_queued_after: timedelta = timedelta(minute
     now = timezone.now()
     requeued = []
     expired = Submission.objects.filter(status=Submission.Status.RUNNING, lease_expires_at__lt=now)
-    for submission_id in expired.values_list("pk", flat=True):
+    for submission_id, regrade_against in expired.values_list("pk", "regrade_against"):
         if (
             Submission.objects.filter(
                 pk=submission_id, status=Submission.Status.RUNNING, lease_expires_at__lt=now
             ).update(status=Submission.Status.QUEUED, lease_expires_at=None)
             == 1
         ):
-            enqueue_grading(submission_id)
+            enqueue_grading(submission_id, source_assignment_id=regrade_against)
             requeued.append(submission_id)
     live = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).values_list("id", flat=True)
     live_ids = {str(i) for i in live}
     old_queued = Submission.objects.filter(
         status=Submission.Status.QUEUED, submitted_at__lt=now - stale_queued_after
     )
-    for submission_id, task_id in old_queued.values_list("pk", "task_id"):
+    for submission_id, task_id, regrade_against in old_queued.values_list(
+        "pk", "task_id", "regrade_against"
+    ):
         if task_id not in live_ids:
-            enqueue_grading(submission_id)
+            enqueue_grading(submission_id, source_assignment_id=regrade_against)
             requeued.append(submission_id)
     if requeued:
         log.warning("requeued interrupted gradings: %s", requeued)
@@ -233,6 +235,9 @@ def regrade_assignment(cohort: Cohort, assignment_slug: str, by=None) -> Regrade
             cohort=cohort, assignment_slug=assignment_slug, requested_by=by, total=len(counted)
         )
         batch.submissions.set(counted)
+        Submission.objects.filter(pk__in=[s.pk for s in counted]).update(
+            regrade_against=assignment
+        )
         Submission.objects.filter(pk__in=[s.pk for s in counted]).exclude(
             status=Submission.Status.RUNNING
         ).update(status=Submission.Status.QUEUED)

@@ -69,14 +69,19 @@ def test_cli_grades_and_prints_json():
     assert [c["status"] for c in data["cells"]] == ["failed", "passed", "skipped-on-simulator"]
 
 
-@pytest.fixture
-def kernel(monkeypatch):
+@pytest.fixture(params=["fork-server", "exec"])
+def kernel(request, monkeypatch):
+    """A kernel forked from the sandbox's fork server, or started by exec: same jail either way."""
     monkeypatch.setenv("SECRET_KEY", "do-not-leak")
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/kc")
-    sandbox = ProcessSandbox(TEST_LIMITS, resolve_device("simulator"))
+    sandbox = ProcessSandbox(
+        TEST_LIMITS, resolve_device("simulator"), fork_server=request.param == "fork-server"
+    )
+    assert sandbox.describe()["start"] == request.param.replace("-", " ")
     handle = sandbox.start_kernel()
     yield handle
     handle.close()
+    sandbox.close()
 
 
 def _run(kernel, code):
@@ -139,3 +144,34 @@ def test_closing_a_kernel_leaves_no_process_or_directory(kernel):
                 except OSError:
                     pass
         assert uid not in live
+
+
+def test_forked_kernels_are_independent_and_the_server_comes_back():
+    sandbox = ProcessSandbox(TEST_LIMITS, resolve_device("simulator"), fork_server=True)
+    probe = (
+        "import os, numpy\nprint(os.environ['HOME'], os.getcwd(), numpy.random.randint(1 << 30))"
+    )
+    try:
+        first, second = sandbox.start_kernel(), sandbox.start_kernel()
+        try:
+            (home1, cwd1, rand1), (home2, cwd2, rand2) = (
+                _run(k, probe)[0].split() for k in (first, second)
+            )
+        finally:
+            first.close()
+            second.close()
+        assert home1 == cwd1 != home2 == cwd2
+        assert rand1 != rand2, "forked kernels share numpy's random state"
+        assert first.proc.poll() == -9  # the exit status came back through the server
+
+        # The server dies between submissions (an OOM kill, say): the next kernel starts anyway.
+        server = sandbox._fork_server._proc
+        server.kill()
+        server.wait()
+        third = sandbox.start_kernel()
+        try:
+            assert _run(third, "print(6 * 7)")[0].strip() == "42"
+        finally:
+            third.close()
+    finally:
+        sandbox.close()

@@ -163,6 +163,27 @@ def test_regrade_is_one_action_with_progress(published, people, django_capture_o
     assert 'data-done="1" data-total="1"' in page
 
 
+def test_a_regrade_interrupted_by_a_dead_worker_is_queued_against_the_same_source(
+    published, people, django_capture_on_commit_callbacks
+):
+    cohort = published["cohort"]
+    submission = submit(published, people["student"], student_notebook())
+    services.grade_now(submission.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regrade_assignment(cohort, "add", by=people["instructor"])
+    # A worker claims it, then dies: its lease runs out.
+    Submission.objects.filter(pk=submission.pk).update(
+        status=Submission.Status.RUNNING, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.recover_interrupted_grading() == [submission.pk]
+    submission.refresh_from_db()
+    task = DBTaskResult.objects.get(id=submission.task_id)
+    assert task.args_kwargs["args"] == [submission.pk, submission.assignment_id]
+    assert services.grade_now(*task.args_kwargs["args"]) == "graded"
+    submission.refresh_from_db()
+    assert submission.regrade_against is None and submission.status == "graded"
+
+
 def test_gradebook_shows_scores_flags_and_plots(published, people):
     cohort = published["cohort"]
     services.grade_now(submit(published, people["student"], student_notebook("    return 0")).pk)
