@@ -235,9 +235,7 @@ def regrade_assignment(cohort: Cohort, assignment_slug: str, by=None) -> Regrade
             cohort=cohort, assignment_slug=assignment_slug, requested_by=by, total=len(counted)
         )
         batch.submissions.set(counted)
-        Submission.objects.filter(pk__in=[s.pk for s in counted]).update(
-            regrade_against=assignment
-        )
+        Submission.objects.filter(pk__in=[s.pk for s in counted]).update(regrade_against=assignment)
         Submission.objects.filter(pk__in=[s.pk for s in counted]).exclude(
             status=Submission.Status.RUNNING
         ).update(status=Submission.Status.QUEUED)
