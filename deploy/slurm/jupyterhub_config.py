@@ -26,7 +26,8 @@ SLURM_PROFILES = Path(
 
 c.JupyterHub.spawner_class = "batchspawner.SlurmSpawner"
 c.JupyterHub.hub_connect_ip = os.environ.get("KC_HUB_CONNECT_IP", "")
-c.Spawner.cmd = ["batchspawner-singleuser", "jupyterhub-singleuser"]
+# batchspawner puts its own `batchspawner-singleuser` wrapper in front of this command.
+c.Spawner.cmd = ["jupyterhub-singleuser"]
 c.Spawner.start_timeout = int(os.environ.get("KC_HUB_START_TIMEOUT", "600"))  # queue waits
 c.Spawner.http_timeout = 120
 c.SlurmSpawner.req_partition = os.environ.get("KC_SLURM_PARTITION", "")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import pwd
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -134,3 +136,81 @@ def test_local_hub_config_loads(tmp_path, monkeypatch):
     config.Spawner.apply_user_options(spawner, {"profile": "cpu-simulator"})
     assert spawner.environment["NUMBA_ENABLE_CUDASIM"] == "1"
     assert spawner.mem_limit == 2 * 2**30
+
+
+@pytest.fixture
+def offline_kubeconfig(tmp_path, monkeypatch):
+    """KubeSpawner loads a cluster configuration when it is made; this one points nowhere and
+    nothing below contacts it (building a pod manifest is local)."""
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "offline",
+                "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "contexts": [
+                    {"name": "offline", "context": {"cluster": "offline", "user": "offline"}}
+                ],
+                "users": [{"name": "offline", "user": {"token": "unused"}}],
+            }
+        )
+    )
+    monkeypatch.setenv("KUBECONFIG", str(path))
+
+
+def test_real_kubespawner_turns_each_profile_into_the_pod_we_mean(offline_kubeconfig):
+    from kubespawner import KubeSpawner
+
+    profiles = yaml.safe_load((REPO / "deploy/kubernetes/profiles.yaml").read_text())
+    profile_list = profiles["singleuser"]["profileList"]
+
+    async def pod_for(slug):
+        spawner = KubeSpawner(_mock=True, profile_list=profile_list)
+        spawner.user_options = {"profile": slug}
+        await spawner.load_user_options()
+        return await spawner.get_pod_manifest()
+
+    pods = {p["slug"]: asyncio.run(pod_for(p["slug"])) for p in profile_list}
+    gpu, mig, sim = (pods[s].spec for s in ("gpu-1", "mig-1g", "cpu-simulator"))
+    assert gpu.containers[0].resources.limits["nvidia.com/gpu"] == "1"
+    assert mig.containers[0].resources.limits["nvidia.com/mig-1g.18gb"] == "1"
+    assert not any(k.startswith("nvidia.com/") for k in sim.containers[0].resources.limits)
+    assert gpu.node_selector == {"nvidia.com/gpu.present": "true"}
+    shm = next(v for v in gpu.volumes if v.name == "shm")
+    assert shm.empty_dir["medium"] == "Memory"
+    assert "/dev/shm" in [m.mount_path for m in gpu.containers[0].volume_mounts]
+    sim_env = {e.name: e.value for e in sim.containers[0].env}
+    assert sim_env["NUMBA_ENABLE_CUDASIM"] == "1"
+    assert sim.containers[0].resources.limits["memory"] == 2 * 2**30
+
+
+def test_real_slurmspawner_writes_the_batch_script_we_mean(tmp_path, monkeypatch):
+    from batchspawner import SlurmSpawner
+    from batchspawner.batchspawner import format_template
+
+    monkeypatch.setenv("KC_HUB_DATA_DIR", str(tmp_path))
+    slurm = tmp_path / "profiles-slurm.json"
+    text = StringIO()
+    call_command("export_profiles", "--defaults", "--format", "batchspawner", stdout=text)
+    slurm.write_text(text.getvalue())
+    monkeypatch.setenv("KC_HUB_SLURM_PROFILES", str(slurm))
+    config = _load(REPO / "deploy/slurm/jupyterhub_config.py")
+    # batchspawner looks the user up in the passwd database: use one every machine has.
+    name = pwd.getpwuid(0).pw_name
+    user = SimpleNamespace(name=name, escaped_name=name, url=f"/user/{name}/", id=1)
+    hub = SimpleNamespace(
+        api_url="http://hub:8081/hub/api", base_url="/hub/", url="/hub/", public_host=""
+    )
+    spawner = SlurmSpawner(config=config, user=user, hub=hub)
+    config.Spawner.apply_user_options(spawner, {"profile": "mig-1g"})
+    subvars = spawner.get_req_subvars()
+    subvars["cmd"] = spawner.cmd_formatted_for_batch()
+    script = format_template(spawner.batch_script, **subvars)
+    assert "#SBATCH --gres=gpu:1g.18gb:1" in script
+    assert "#SBATCH --time=04:00:00" in script and "#SBATCH --mem=16384M" in script
+    assert "#SBATCH --partition=gpu-mig" in script
+    run_line = next(line for line in script.splitlines() if line.startswith("srun "))
+    assert run_line.split()[1:3] == ["batchspawner-singleuser", "jupyterhub-singleuser"]
+    assert "--ServerApp.shutdown_no_activity_timeout=1800" in run_line
