@@ -22,9 +22,34 @@ def contents(hub, name: str, path: str):
     )
 
 
+def server_sent_events(response) -> list[tuple[str, dict]]:
+    text = b"".join(response.streaming_content).decode()
+    events = []
+    for block in filter(None, text.split("\n\n")):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
 def test_launch_delivers_notebooks_submit_and_stop(hub_settings, student, granted, cohort):
+    from django.test import Client
+    from django.urls import reverse
+
     hub = hub_settings
-    session = services.wait_until_ready(services.launch(student, "cpu-simulator"))
+    session = services.launch(student, "cpu-simulator")
+    # The launch page follows the hub's own spawn progress through the site's event stream.
+    client = Client()
+    client.force_login(student)
+    response = client.get(reverse("session-events", args=[session.pk]))
+    assert response["Content-Type"] == "text/event-stream"
+    events = server_sent_events(response)
+    progress = [data["progress"] for name, data in events if name == "progress"]
+    assert progress and progress == sorted(progress), events
+    name, done = events[-1]
+    assert name == "done" and done["status"] == "running", events
+    assert done["url"] == f"{hub.url}/user/stud/lab"
+    assert done["delivered"] == ["tiny/add.ipynb"]
+    session.refresh_from_db()
     assert session.status == HubSession.Status.RUNNING, session.message
     assert session.delivered == ["tiny/add.ipynb"]
 
