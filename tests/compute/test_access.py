@@ -159,3 +159,24 @@ def test_cohort_usage_report_for_instructors(student, granted, cohort):
     client.force_login(cohort.course.staff.first().user)
     page = client.get(reverse("cohort-gpu-usage", args=[cohort.pk])).content.decode()
     assert "<svg" in page and "0.500" in page
+
+
+def test_a_warned_session_shows_the_budget_warning_on_every_page(student, granted):
+    from django.utils import timezone
+
+    session = HubSession.objects.create(
+        user=student,
+        profile=granted,
+        hub_username="stud",
+        status="running",
+        started_at=timezone.now(),
+    )
+    client = Client()
+    client.force_login(student)
+    assert 'id="budget-warning"' not in client.get(reverse("sessions")).content.decode()
+    HubSession.objects.filter(pk=session.pk).update(warned_at=timezone.now())
+    for url in (reverse("sessions"), reverse("home")):
+        page = client.get(url).content.decode()
+        assert 'id="budget-warning"' in page and "of 2.00 hours" in page, url
+    HubSession.objects.filter(pk=session.pk).update(status="stopped")
+    assert 'id="budget-warning"' not in client.get(reverse("sessions")).content.decode()

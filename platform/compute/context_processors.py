@@ -1,0 +1,22 @@
+"""The budget warning on every page while the user's running server is about to be stopped."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from compute import selectors
+from compute.models import HubSession
+
+
+def budget_warning(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    warned = (
+        HubSession.objects.filter(user=user, status__in=HubSession.ACTIVE, warned_at__isnull=False)
+        .only("pk")
+        .first()
+    )
+    if warned is None:
+        return {}
+    return {"budget_warning": {"session": warned, "budget": selectors.budget_for(user)}}
