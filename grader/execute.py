@@ -53,11 +53,14 @@ class Executor:
         self.limits = limits
         self.deadline = notebook_deadline
         self.dead = False
+        self._baseline_threads: int | None = None
 
     def run(self, code: str) -> CellRun:
         if self.dead or not self.kernel.is_alive():
             self.dead = True
             return CellRun(NOT_RUN, message="not run: the kernel had been stopped by then")
+        if self._baseline_threads is None:
+            self._baseline_threads = self._count_threads() or 0
         client = self.kernel.client
         started = time.monotonic()
         cell_deadline = min(started + self.limits.cell_timeout, self.deadline)
@@ -143,6 +146,8 @@ class Executor:
                 run.outputs.append(output_from_msg(msg))
         run.duration = time.monotonic() - started
         self._read_reply(run, msg_id)
+        if interrupted_at is not None and run.status == TIMEOUT:
+            self._stop_runaway_threads(run, started)
         if run.truncated:
             self._add_stream(run, "stdout", "\n... output truncated by the grader ...\n")
         return run
@@ -173,6 +178,46 @@ class Executor:
                     )
                 )
             return
+
+    def _count_threads(self) -> int | None:
+        """Threads alive in the kernel, asked over its channel; None when it does not answer
+        within a few seconds (its main thread is starved or gone)."""
+        client = self.kernel.client
+        msg_id = client.execute(
+            "print(__import__('threading').active_count())",
+            silent=False,
+            store_history=False,
+            allow_stdin=False,
+        )
+        deadline = time.monotonic() + max(self.limits.interrupt_grace, 5.0)
+        text = ""
+        while time.monotonic() < deadline:
+            try:
+                msg = client.get_iopub_msg(timeout=0.1)
+            except queue.Empty:
+                if not self.kernel.is_alive():
+                    return None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                text += msg["content"].get("text", "")
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                self._read_reply(CellRun(OK), msg_id)
+                return int(text) if text.strip().isdigit() else None
+        return None
+
+    def _stop_runaway_threads(self, run: CellRun, started: float) -> None:
+        """An interrupt stops the kernel's main thread only. A simulated CUDA kernel that never
+        ends keeps its block threads spinning afterwards, and how far the later cells get then
+        depends on the machine's load; so an interrupted cell that leaves threads behind is
+        treated like one that ignored the interrupt: the kernel is stopped."""
+        threads = self._count_threads()
+        if threads is not None and threads <= (self._baseline_threads or 0):
+            return
+        left = "" if threads is None else f" ({threads - (self._baseline_threads or 0)})"
+        run.message += f"; it left threads running{left}, so the kernel was stopped"
+        self._kill(run, started)
 
     def _kill(self, run: CellRun, started: float) -> None:
         self.kernel.kill()
