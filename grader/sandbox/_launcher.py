@@ -6,7 +6,8 @@ up. It reads its configuration as JSON on stdin, then, in this order:
 
 1. new network (and, when paths must be hidden, mount) namespace: the kernel has no network;
 2. hides the configured paths behind empty read-only mounts;
-3. sets resource limits (memory, CPU, processes, file size, open files, no core dumps);
+3. joins the slot's control groups (memory and processes of all its processes together), then
+   sets resource limits (memory, CPU, processes, file size, open files, no core dumps);
 4. drops to the sandbox uid/gid with no supplementary groups (root can read everything and
    RLIMIT_NPROC does not bind root);
 5. changes into the private working directory; the exec below gets only the allow-listed
@@ -154,6 +155,17 @@ def _isolate(cfg):
     return notes
 
 
+def _join_cgroups(procs_files):
+    """Move this process into the slot's control groups (written by root, before the uid drop);
+    every process it starts stays in them."""
+    for path in procs_files:
+        try:
+            with open(path, "w") as fh:
+                fh.write(str(os.getpid()))
+        except OSError as exc:
+            _fail(78, f"cannot join {path}: {exc}")
+
+
 def _set_limits(limits):
     for name, value in limits.items():
         which = getattr(resource, name)
@@ -266,6 +278,7 @@ def _become_kernel(cfg, control, wake):
         os.close(devnull)
         os.close(log)
         notes = _isolate(cfg)
+        _join_cgroups(cfg.get("cgroup_procs", []))
         _set_limits(cfg.get("rlimits", {}))
         _drop_privileges(cfg.get("uid"), cfg.get("gid"))
         os.umask(0o077)
@@ -374,6 +387,7 @@ def main():
     os.dup2(devnull, 0)
     os.close(devnull)
     notes = _isolate(cfg)
+    _join_cgroups(cfg.get("cgroup_procs", []))
     _set_limits(cfg.get("rlimits", {}))
     _drop_privileges(cfg.get("uid"), cfg.get("gid"))
     os.umask(0o077)

@@ -16,7 +16,6 @@ used when the kernel allows unprivileged ones, and the directories are protected
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
@@ -37,11 +36,12 @@ from jupyter_client.connect import write_connection_file
 from ..device import Device
 from ..limits import Limits
 from .base import KernelHandle, Sandbox, SandboxError, register
+from .cgroups import CgroupUnavailable, SlotCgroup, slot_cgroup
 from .fork_server import ForkedProcess, ForkServer
+from .slots import Slot, count_user_processes, kill_uid
 
 LAUNCHER = Path(__file__).with_name("_launcher.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MAX_SLOTS = 64
 #: Environment variables copied from the grader's environment when set (GPU plumbing only).
 PASSTHROUGH = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "TZ")
 
@@ -100,69 +100,6 @@ def sandbox_python(drops_privileges: bool) -> tuple[str, list[str]]:
     )
 
 
-def _count_user_processes(uid: int) -> int:
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += len(os.listdir(f"/proc/{entry.name}/task"))
-            except OSError:
-                continue
-    return count
-
-
-class _Slot:
-    """A uid reserved for one kernel, by an flock held for the kernel's lifetime."""
-
-    def __init__(self, lock_dir: Path, uid_base: int) -> None:
-        lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for index in range(MAX_SLOTS):
-            fd = os.open(lock_dir / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            self.fd = fd
-            self.uid = self.gid = uid_base + index
-            # A previous kernel on this uid may have left processes (a fork bomb still dying, a
-            # grader that crashed). They count against this uid's process limit, so a slot is
-            # used only once its uid owns nothing.
-            if _kill_uid(self.uid):
-                return
-            os.close(fd)
-        raise SandboxError(f"all {MAX_SLOTS} sandbox slots are busy")
-
-    def release(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
-def _kill_uid(uid: int, wait: float = 5.0) -> bool:
-    """SIGKILL every process owned by ``uid`` (kill(-1) from a child that became that uid), and
-    wait until they are gone; False when some outlived ``wait``."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            for _ in range(3):  # a fork bomb may spawn between passes
-                os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        os._exit(0)
-    os.waitpid(pid, 0)
-    deadline = time.monotonic() + wait
-    while _count_user_processes(uid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 class ProcessKernel(KernelHandle):
     def __init__(
         self,
@@ -170,9 +107,11 @@ class ProcessKernel(KernelHandle):
         client: BlockingKernelClient,
         root: Path,
         log_path: Path,
-        slot: _Slot | None,
+        slot: Slot | None,
         notes: list[str],
+        cgroup: SlotCgroup | None = None,
     ) -> None:
+        self.cgroup = cgroup
         self.proc = proc
         self.client = client
         self.root = root
@@ -197,7 +136,7 @@ class ProcessKernel(KernelHandle):
         except (ProcessLookupError, PermissionError):
             pass
         if self.slot is not None:
-            _kill_uid(self.slot.uid)
+            kill_uid(self.slot.uid)
         else:
             _kill_descendants(self.proc.pid)
         try:
@@ -209,6 +148,8 @@ class ProcessKernel(KernelHandle):
         code = self.proc.poll()
         if code is None:
             return None
+        if self.cgroup is not None and self.cgroup.ran_out_of_memory():
+            return "its processes together used all the memory a submission may use"
         if code < 0:
             name = signal.Signals(-code).name
             hint = {"SIGKILL": "killed", "SIGXCPU": "CPU time limit reached"}.get(name, "")
@@ -341,11 +282,11 @@ class ProcessSandbox(Sandbox):
                 env[name] = os.environ[name]
         return env
 
-    def _rlimits(self, slot: _Slot | None) -> dict:
+    def _rlimits(self, slot: Slot | None) -> dict:
         lim = self.limits
         nproc = lim.max_processes
         if slot is None:
-            nproc += _count_user_processes(os.getuid())
+            nproc += count_user_processes(os.getuid())
         limits = {
             "RLIMIT_CPU": [lim.cpu_seconds, lim.cpu_seconds + 5],
             "RLIMIT_NPROC": nproc,
@@ -363,18 +304,18 @@ class ProcessSandbox(Sandbox):
         return [str(Path(p).resolve()) for p in site.getsitepackages() if os.path.isdir(p)]
 
     def start_kernel(self) -> ProcessKernel:
-        slot = _Slot(self.base_dir / ".slots", self.uid_base) if self.root_mode else None
+        slot = Slot(self.base_dir / ".slots", self.uid_base) if self.root_mode else None
         root = Path(tempfile.mkdtemp(prefix="k", dir=self.base_dir))
         try:
             return self._start(root, slot)
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)
             if slot is not None:
-                _kill_uid(slot.uid)
+                kill_uid(slot.uid)
                 slot.release()
             raise
 
-    def _start(self, root: Path, slot: _Slot | None) -> ProcessKernel:
+    def _start(self, root: Path, slot: Slot | None) -> ProcessKernel:
         os.chmod(root, 0o711 if slot else 0o700)
         run, work = root / "run", root / "work"
         run.mkdir(mode=0o700)
@@ -409,6 +350,13 @@ class ProcessSandbox(Sandbox):
             "connection_file": str(conn_file),
         }
         config["python"], config["site_dirs"] = sandbox_python(slot is not None)
+        cgroup, cgroup_note = None, ""
+        if slot is not None:
+            try:
+                cgroup = slot_cgroup(slot.index, lim.memory_bytes, lim.max_processes)
+                config["cgroup_procs"] = cgroup.procs_files
+            except CgroupUnavailable as exc:
+                cgroup_note = f"no memory cgroup ({exc}): memory is limited per process only"
         log_path = root / "kernel.log"
         if self._fork_server is not None:
             log_path.touch(mode=0o600)
@@ -425,7 +373,7 @@ class ProcessSandbox(Sandbox):
         client = BlockingKernelClient(context=context)
         client.load_connection_info(info)
         client.start_channels()
-        kernel = ProcessKernel(proc, client, root, log_path, slot, [])
+        kernel = ProcessKernel(proc, client, root, log_path, slot, [], cgroup)
         try:
             _wait_ready(kernel, lim.startup_timeout)
         except BaseException:
@@ -436,6 +384,8 @@ class ProcessSandbox(Sandbox):
             for line in kernel.log_tail().splitlines()
             if "kernelcamp-sandbox: " in line
         ]
+        if cgroup_note:
+            kernel.notes.append(cgroup_note)
         return kernel
 
     @staticmethod

@@ -7,6 +7,7 @@ and the next honest submission still gets full marks.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -71,14 +72,40 @@ def test_memory_bomb_is_capped(grade):
     assert r.score == 3
 
 
-def test_fork_bomb_is_contained_and_cleaned_up(grade):
+def test_memory_spread_over_processes_is_capped_in_total(grade):
+    # Each child stays far below the per-process limit; together they are above the memory a
+    # submission may use. Only a control group sees the total.
+    hog = (
+        "import os, time\nprint(open('/proc/self/cgroup').read())\npids = []\n"
+        "for _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        hog = b'\\x01' * (600 * 2**20)\n        time.sleep(0.5)\n        os._exit(0)\n"
+        "    pids.append(pid)\nfor pid in pids:\n    _, status = os.waitpid(pid, 0)\n"
+        "    print('CHILD', -os.WTERMSIG(status) if os.WIFSIGNALED(status) else status)"
+    )
+    r = grade(build.submission(build.CORRECT, extra=[(1, hog)]))
+    html, log = re.sub(r"<[^>]+>", "", r.feedback_html), "\n".join(r.log)
+    if os.geteuid() != 0:
+        assert "no memory cgroup" in log
+        return
+    assert "kernelcamp-sandbox/slot-" in html, "the kernel is not in its slot's cgroup"
+    killed_children = "CHILD -9" in html
+    killed_kernel = "used all the memory a submission may use" in " ".join(r.reasons)
+    assert killed_children or killed_kernel, html[-3000:]
+    assert "CHILD 0\nCHILD 0\nCHILD 0" not in html
+    assert r.score <= 5
+
+
+def test_fork_bomb_is_contained_and_cleaned_up(grade, worker):
     # Graders elsewhere on the machine may hold sandbox uids of their own; only ours count.
     before = sandbox_uids()
     r = grade(fixture_bytes("fork_bomb"))
     assert r.score <= 5
     log = "\n".join(r.log)
     assert "cell 4" in log
-    assert sandbox_uids() - before <= {64000, 64001}  # only the warm kernels' uids remain alive
+    if os.geteuid() == 0:
+        # What is left alive is the worker's next warm kernel, whichever slot it took.
+        warm = worker._next.result().slot.uid
+        assert sandbox_uids() - before <= {warm}
     assert r.feedback_html.count("FORKS") >= 1
     forks = int(r.feedback_html.split("FORKS ", 1)[1].split()[0])
     assert forks < TEST_LIMITS.max_processes

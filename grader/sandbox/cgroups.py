@@ -1,0 +1,127 @@
+"""Control groups per sandbox slot: one memory limit and one process limit for all of a kernel's
+processes together.
+
+Resource limits are per process: a submission that forks twenty children, each below
+``RLIMIT_AS``, could still take the machine's memory. A cgroup counts them all, and the kernel's
+OOM killer ends the group's processes, not the grader or the web site.
+
+Both hierarchies are handled: cgroup v2 (``memory.max``, ``pids.max``) and the v1 ``memory``
+and ``pids`` controllers. The slot's groups are made under the grader's own groups, so a grader
+in a container stays within the container's limits. Where no writable controller exists (not
+root, a read-only /sys/fs/cgroup) the kernel runs without one and says so in its notes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+class CgroupUnavailable(RuntimeError):
+    pass
+
+
+def _own_groups() -> dict[str, str]:
+    """controller (or "" for v2) -> this process's group path, from /proc/self/cgroup."""
+    groups = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for name in controllers.split(",") if controllers else [""]:
+            groups[name] = path
+    return groups
+
+
+def _write(path: Path, value: str) -> None:
+    path.write_text(value)
+
+
+@dataclass
+class SlotCgroup:
+    """The groups of one slot: where a kernel's pid goes, and how to tell it ran out of memory."""
+
+    version: int
+    dirs: list[Path]
+    memory_dir: Path
+    oom_kills_before: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def procs_files(self) -> list[str]:
+        return [str(d / "cgroup.procs") for d in self.dirs]
+
+    def oom_kills(self) -> int:
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        try:
+            for line in (self.memory_dir / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def ran_out_of_memory(self) -> bool:
+        return self.oom_kills() > self.oom_kills_before
+
+
+def slot_cgroup(slot_index: int, memory_bytes: int, max_processes: int) -> SlotCgroup:
+    """Create (or reuse) the slot's groups with these limits. Raises CgroupUnavailable."""
+    if os.geteuid() != 0:
+        raise CgroupUnavailable("not running as root")
+    try:
+        own = _own_groups()
+        if (CGROUP_ROOT / "cgroup.controllers").is_file():
+            group = _v2(own.get("", "/"), slot_index, memory_bytes, max_processes)
+        else:
+            group = _v1(own, slot_index, memory_bytes, max_processes)
+    except OSError as exc:
+        raise CgroupUnavailable(f"{exc.filename or 'cgroup'}: {exc.strerror or exc}") from exc
+    group.oom_kills_before = group.oom_kills()
+    return group
+
+
+def _v2(own: str, slot_index: int, memory_bytes: int, max_processes: int) -> SlotCgroup:
+    # A v2 group with processes cannot hand controllers to children, so the slots live beside
+    # the grader's own group, under its parent.
+    parent = CGROUP_ROOT / own.strip("/")
+    base = parent.parent / "kernelcamp-sandbox" if own.strip("/") else parent / "kernelcamp"
+    base.mkdir(exist_ok=True)
+    available = (base / "cgroup.controllers").read_text().split()
+    if "memory" not in available or "pids" not in available:
+        raise CgroupUnavailable("the memory and pids controllers are not delegated here")
+    _write(base / "cgroup.subtree_control", "+memory +pids")
+    slot = base / f"slot-{slot_index}"
+    slot.mkdir(exist_ok=True)
+    _write(slot / "memory.max", str(memory_bytes))
+    if (slot / "memory.swap.max").exists():
+        _write(slot / "memory.swap.max", "0")
+    _write(slot / "pids.max", str(max_processes))
+    return SlotCgroup(2, [slot], slot)
+
+
+def _v1(own: dict[str, str], slot_index: int, memory_bytes: int, max_processes: int) -> SlotCgroup:
+    dirs = []
+    for controller in ("memory", "pids"):
+        mount = CGROUP_ROOT / controller
+        if controller not in own or not mount.is_dir():
+            raise CgroupUnavailable(f"no {controller} controller")
+        slot = mount / own[controller].strip("/") / "kernelcamp-sandbox" / f"slot-{slot_index}"
+        slot.mkdir(parents=True, exist_ok=True)
+        dirs.append(slot)
+    memory, pids = dirs
+    # Lower the swap-inclusive limit last when shrinking and first when growing: the kernel
+    # refuses a memory limit above memsw, and a memsw below memory.
+    memsw = memory / "memory.memsw.limit_in_bytes"
+    try:
+        _write(memory / "memory.limit_in_bytes", str(memory_bytes))
+        if memsw.exists():
+            _write(memsw, str(memory_bytes))
+    except OSError:
+        if memsw.exists():
+            _write(memsw, str(memory_bytes))
+        _write(memory / "memory.limit_in_bytes", str(memory_bytes))
+    _write(pids / "pids.max", str(max_processes))
+    return SlotCgroup(1, dirs, memory)
