@@ -11,6 +11,10 @@ def pytest_configure(config):
 
     from django.conf import settings
 
+    # The production hasher spends about half a second per password on purpose; fixtures make
+    # several users per test. Only the test run uses this one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
     test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
     if test_name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         for suffix in ("", "-wal", "-shm", "-journal"):
