@@ -27,26 +27,43 @@ say "Setting up GPU profiles and the hub's OAuth client"
 .venv/bin/python manage.py hub_oauth_app --redirect-uri "$KC_HUB_URL/hub/oauth_callback"
 .venv/bin/python manage.py export_profiles --format local -o "$KC_HUB_PROFILES"
 
+# Each service runs in a session of its own (setsid), so Ctrl-C reaches only this script, which
+# then stops them in order: first the students' servers through the hub (closing their ledger
+# rows), then the services themselves.
 pids=()
 cleanup() {
+  local status=$?
   trap - INT TERM EXIT
   say "Stopping"
+  timeout 90 .venv/bin/python manage.py stop_sessions || true
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  exit "$status"
 }
 trap cleanup INT TERM EXIT
 
 say "Starting JupyterHub on $KC_HUB_URL"
-(cd "$KC_HUB_DATA_DIR" && exec "$REPO/.venv/bin/jupyterhub" -f "$REPO/deploy/jupyterhub/jupyterhub_config.py") &
+(cd "$KC_HUB_DATA_DIR" && exec setsid "$REPO/.venv/bin/jupyterhub" -f "$REPO/deploy/jupyterhub/jupyterhub_config.py") &
 pids+=($!)
+for _ in $(seq 120); do  # the reconciler and the students need the hub up
+  .venv/bin/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+    "$KC_HUB_URL/hub/api/" 2>/dev/null && break
+  sleep 0.5
+done
 say "Starting the session reconciler (every 60 s)"
-.venv/bin/python manage.py reconcile_sessions --every 60 >/dev/null &
+setsid .venv/bin/python manage.py reconcile_sessions --every 60 >/dev/null &
 pids+=($!)
-say "Starting the grading worker"
-.venv/bin/python manage.py grading_worker &
-pids+=($!)
+# One grading worker per core plus one (each grades one notebook at a time in its own kernel).
+GRADING_WORKERS="${KC_GRADING_WORKERS:-$(( $(nproc) + 1 ))}"
+say "Starting $GRADING_WORKERS grading workers"
+for _ in $(seq "$GRADING_WORKERS"); do
+  setsid .venv/bin/python manage.py grading_worker &
+  pids+=($!)
+done
 say "Starting the web site on http://$HOST:$PORT/"
-.venv/bin/gunicorn --chdir platform kernelcamp.wsgi:application --bind "$HOST:$PORT" --workers 2 --timeout 120 --access-logfile - &
+setsid .venv/bin/gunicorn --chdir platform kernelcamp.wsgi:application --bind "$HOST:$PORT" --workers 2 --timeout 120 --access-logfile - &
 pids+=($!)
 say "KernelCamp is running: open http://$HOST:$PORT/ (Ctrl-C stops everything)"
-wait -n "${pids[@]}"
+wait -n "${pids[@]}" || true
+say "A service stopped on its own (see the log above): stopping the others"
+exit 1

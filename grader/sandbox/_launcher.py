@@ -371,7 +371,12 @@ def fork_server_main():
         if control not in readable:
             continue
         request = _read_message(control)
-        if request is None:  # the grader is gone
+        if request is None:  # the grader is gone: so are the kernels it had not closed
+            for pid in children:
+                try:
+                    os.killpg(pid, signal.SIGKILL)  # each kernel leads its own session
+                except OSError:
+                    pass
             os._exit(0)
         pid = os.fork()
         if pid == 0:

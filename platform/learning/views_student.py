@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can, require
+from grading import selectors as grading_selectors
+from grading.forms import UploadForm
 from learning import selectors
 from learning.forms import JoinForm
 from learning.models import Cohort
@@ -37,12 +39,7 @@ def cohort_detail(request, pk: int):
 
 
 def _scores(cohort, user):
-    # The grading app, when installed, reports each assignment's status and score.
-    try:
-        from grading.selectors import scores_by_assignment
-    except ImportError:
-        return {}
-    return scores_by_assignment(cohort, user)
+    return grading_selectors.scores_by_assignment(cohort, user)
 
 
 @login_required
@@ -62,11 +59,6 @@ def assignment_detail(request, pk: int, slug: str):
 
 
 def _grading_context(cohort, user, assignment) -> dict:
-    try:
-        from grading import selectors as grading_selectors
-        from grading.forms import UploadForm
-    except ImportError:
-        return {}
     released = grading_selectors.hidden_tests_released(cohort, assignment.slug)
     return {
         "upload_form": UploadForm(),

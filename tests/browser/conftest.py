@@ -23,8 +23,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.site.factories import write_course
-
 REPO_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_DIR / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -68,9 +66,8 @@ def korean_catalogue():
         translation_file_changed(sender=None, file_path=mo)
 
 
-@pytest.fixture
-def browser(live_server, tmp_path_factory, korean_catalogue):
-    """A fresh headless chromium per test, with its own throw-away profile directory."""
+def start_chromium(profile_dir: Path, page_load_timeout: float = 30):
+    """Headless chromium through chromium-driver, with a throw-away profile directory."""
     missing = _browser_available()
     if missing:
         pytest.fail(f"{missing}: scripts/test.sh installs chromium and chromium-driver")
@@ -78,11 +75,17 @@ def browser(live_server, tmp_path_factory, korean_catalogue):
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(f"--user-data-dir={profile_dir}")
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
-    service = Service(executable_path=CHROMEDRIVER)
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(30)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(page_load_timeout)
+    return driver
+
+
+@pytest.fixture
+def browser(live_server, tmp_path_factory, korean_catalogue):
+    """A fresh headless chromium per test against the live server."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield driver
     finally:
@@ -137,6 +140,13 @@ class Site:
         element.click()
         self.wait().until(_on_new_loaded_page, "the click did not lead to a new page")
 
+    def attribute(self, css: str, name: str) -> str | None:
+        """An attribute of an element that htmx may be swapping out right now (None then)."""
+        try:
+            return self.driver.find_element(By.CSS_SELECTOR, css).get_attribute(name)
+        except WebDriverException:  # stale or not there yet
+            return None
+
     def fill(self, fields: dict[str, str]) -> None:
         for name, value in fields.items():
             element = self.find(f"[name='{name}']")
@@ -176,15 +186,6 @@ class Site:
 @pytest.fixture
 def site(browser, live_server) -> Site:
     return Site(browser, live_server.url)
-
-
-@pytest.fixture
-def course_repo(tmp_path, settings):
-    """The tiny course laid out in a temporary repository, so publishing is quick."""
-    courses, notebooks = write_course(tmp_path)
-    settings.KC_COURSES_DIR = courses
-    settings.KC_NOTEBOOKS_DIR = notebooks
-    return courses, notebooks
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def grading_worker(transactional_db, tmp_path):
 
 
 @pytest.fixture
-def enrolled_cohort(course_repo, instructor):
+def enrolled_cohort(course_dirs, instructor):
     from learning.services.enrolment import enrol
     from learning.services.publishing import publish_course
     from tests.site.factories import make_user, open_cohort
@@ -60,10 +60,7 @@ def test_upload_watch_grade_and_gradebook(site, enrolled_cohort, grading_worker,
     page_id = site.driver.execute_script("return window.performance.timeOrigin")
     # The status changes in place (htmx polling): a generous bound, not a speed assertion.
     site.wait(timeout=120).until(
-        lambda d: (
-            d.find_element("css selector", "#submission-status").get_attribute("data-status")
-            in {"graded", "failed"}
-        ),
+        lambda d: site.attribute("#submission-status", "data-status") in {"graded", "failed"},
         "the submission was never graded",
     )
     assert site.driver.execute_script("return window.performance.timeOrigin") == page_id, (

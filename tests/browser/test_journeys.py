@@ -16,7 +16,7 @@ INVITE_CODE = re.compile(r"[A-Z0-9-]{4,32}")
 
 
 def test_instructor_publishes_opens_a_cohort_and_makes_an_invite_code(
-    site, course_repo, instructor
+    site, course_dirs, instructor
 ):
     from learning.models import Cohort, InviteCode
 
@@ -67,7 +67,7 @@ def test_instructor_publishes_opens_a_cohort_and_makes_an_invite_code(
 
 
 @pytest.fixture
-def open_cohort_with_code(course_repo, instructor):
+def open_cohort_with_code(course_dirs, instructor):
     """What the instructor journey makes, built directly: a published cohort and its code."""
     from learning.services.cohorts import create_invite_code
     from learning.services.publishing import publish_course

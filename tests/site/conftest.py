@@ -1,15 +1,7 @@
 import pytest
 
 from learning.services.publishing import publish_course
-from tests.site.factories import make_user, open_cohort, write_course
-
-
-@pytest.fixture
-def course_dirs(tmp_path, settings):
-    courses, notebooks = write_course(tmp_path)
-    settings.KC_COURSES_DIR = courses
-    settings.KC_NOTEBOOKS_DIR = notebooks
-    return courses, notebooks
+from tests.site.factories import make_user, open_cohort
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
 
 from compute.tasks import reconcile_sessions
 
@@ -18,10 +19,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         while True:
-            if options["enqueue"]:
-                reconcile_sessions.enqueue()
-            else:
-                self.stdout.write(str(reconcile_sessions.call()))
+            try:
+                if options["enqueue"]:
+                    reconcile_sessions.enqueue()
+                else:
+                    self.stdout.write(str(reconcile_sessions.call()))
+            except Exception as exc:
+                if not options["every"]:
+                    raise
+                # A periodic reconciler outlives a hub that is starting, restarting or erring:
+                # the next round tries again.
+                self.stderr.write(f"reconcile failed, retrying in {options['every']:g} s: {exc}")
+            finally:
+                close_old_connections()
             if not options["every"]:
                 return
             time.sleep(options["every"])
