@@ -69,8 +69,12 @@ class Executor:
         received = kept = 0
         interrupted_at: float | None = None
         clear_pending = False
+        lowered = False
         while True:
             now = time.monotonic()
+            if not lowered and now - started >= self.limits.deprioritize_after:
+                self.kernel.set_low_priority(True)
+                lowered = True
             if interrupted_at is None and now >= cell_deadline:
                 if now >= self.deadline:
                     run.status = TIMEOUT
@@ -145,6 +149,8 @@ class Executor:
             else:
                 run.outputs.append(output_from_msg(msg))
         run.duration = time.monotonic() - started
+        if lowered:
+            self.kernel.set_low_priority(False)
         self._read_reply(run, msg_id)
         if interrupted_at is not None and run.status == TIMEOUT:
             self._stop_runaway_threads(run, started)

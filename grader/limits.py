@@ -35,6 +35,9 @@ class Limits:
     max_output_bytes: int = 256 * 1024
     #: Output received in one cell after which the cell is stopped (a print loop).
     output_stop_bytes: int = 8 * 1024**2
+    #: A cell running longer than this yields the CPU (lowest scheduling priority) until it
+    #: ends, so one submission's endless loop does not slow everyone else's feedback.
+    deprioritize_after: float = 5.0
     #: Kernel start-up allowance (not part of the notebook's time).
     startup_timeout: float = 60.0
     #: Modules imported by a warm kernel before it is handed a submission.

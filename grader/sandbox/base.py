@@ -45,6 +45,9 @@ class KernelHandle(abc.ABC):
     def close(self) -> None:
         """Kill, then release everything the kernel held (directories, uid slot)."""
 
+    def set_low_priority(self, low: bool) -> None:  # noqa: B027 - optional for a sandbox
+        """Give the kernel's processes the lowest CPU priority (True), or the normal one back."""
+
     def log_tail(self, limit: int = 4000) -> str:
         """The end of what the kernel process wrote to its own stderr (start-up failures)."""
         return ""

@@ -130,6 +130,16 @@ class ProcessKernel(KernelHandle):
             except ProcessLookupError:
                 pass
 
+    def set_low_priority(self, low: bool) -> None:
+        # Every process of the slot's uid (what the kernel started too); without a slot, the
+        # kernel's process group. Raising the priority back needs root, so without it a kernel
+        # stays low until it ends.
+        which, who = (os.PRIO_USER, self.slot.uid) if self.slot else (os.PRIO_PGRP, self.proc.pid)
+        try:
+            os.setpriority(which, who, 19 if low else 0)
+        except OSError:
+            pass
+
     def kill(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)

@@ -175,3 +175,19 @@ def test_forked_kernels_are_independent_and_the_server_comes_back():
             third.close()
     finally:
         sandbox.close()
+
+
+def test_a_long_cell_yields_the_cpu_until_it_ends(kernel):
+    from dataclasses import replace
+
+    limits = replace(TEST_LIMITS, deprioritize_after=0.3)
+    executor = Executor(kernel, limits, time.monotonic() + 30)
+    long_cell = executor.run("import os, time\ntime.sleep(1.0)\nprint(os.nice(0))")
+    after = executor.run("print(os.nice(0))")
+    text = [
+        "".join(o.get("text", "") for o in r.outputs if o.output_type == "stream").strip()
+        for r in (long_cell, after)
+    ]
+    assert text[0] == "19", "a cell past deprioritize_after runs at the lowest priority"
+    if os.geteuid() == 0:  # only root may raise a priority again
+        assert text[1] == "0"
