@@ -53,8 +53,9 @@ done
 say "Starting the session reconciler (every 60 s)"
 setsid .venv/bin/python manage.py reconcile_sessions --every 60 >/dev/null &
 pids+=($!)
-# One grading worker per core plus one (each grades one notebook at a time in its own kernel).
-GRADING_WORKERS="${KC_GRADING_WORKERS:-$(( $(nproc) + 1 ))}"
+# Each grading worker grades one notebook at a time in its own kernel. Two per core plus one:
+# a kernel waiting out a cell timeout holds a worker but yields its core (docs/grading.md).
+GRADING_WORKERS="${KC_GRADING_WORKERS:-$(( 2 * $(nproc) + 1 ))}"
 say "Starting $GRADING_WORKERS grading workers"
 for _ in $(seq "$GRADING_WORKERS"); do
   setsid .venv/bin/python manage.py grading_worker &
