@@ -74,8 +74,16 @@ def demo(tmp_path):
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # As in a terminal: a command started in the background of a script (CI) inherits
+        # SIGINT ignored, and bash cannot trap a signal that was ignored when it started.
+        preexec_fn=_default_interrupt_signals,
     )
     site_url, hub_url = f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{hub_port}"
+    markers = {
+        "hub_api": f"http://127.0.0.1:{hub_internal_port}/",
+        "data_dir": env["KC_DATA_DIR"],
+        "proc": proc,
+    }
     try:
         _wait_for(lambda: "KernelCamp is running" in log.read_text(), "run.sh", 600, proc, log)
         _wait_for(
@@ -92,22 +100,27 @@ def demo(tmp_path):
             proc,
             log,
         )
-        yield {
-            "site": site_url,
-            "hub": hub_url,
-            "hub_api": f"http://127.0.0.1:{hub_internal_port}/",
-            "data_dir": env["KC_DATA_DIR"],
-            "proc": proc,
-            "log": log,
-        }
+        yield {"site": site_url, "hub": hub_url, "log": log, **markers}
     finally:
+        # Whatever the test did: run.sh's own shutdown first, then nothing of it may survive
+        # (its services run in sessions of their own, out of reach of its process group).
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
+            proc.terminate()
             try:
-                proc.wait(timeout=60)
+                proc.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for pid in _demo_pids(markers):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _default_interrupt_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 @pytest.fixture
@@ -179,25 +192,32 @@ def _journey(demo, browser) -> None:
     assert not _processes_of(demo), f"processes left after Ctrl-C: {_processes_of(demo)}"
 
 
-def _processes_of(demo) -> list[str]:
+def _demo_pids(demo) -> list[int]:
     """Processes of this demo: in run.sh's process group, or started with its data directory or
-    its hub's API address in their environment (the student's server has its own session)."""
+    its hub's API address in their environment (the services and the student's server run in
+    sessions of their own). Zombies do not count: they are gone, waiting to be reaped."""
     pgid = demo["proc"].pid
     markers = [f"KC_DATA_DIR={demo['data_dir']}", f"JUPYTERHUB_API_URL={demo['hub_api']}"]
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
             if os.getpgid(int(entry.name)) == pgid:
-                found.append(entry.name)
+                found.append(int(entry.name))
                 continue
             environ = (entry / "environ").read_bytes().decode(errors="replace").split("\0")
-        except (OSError, ProcessLookupError):
+        except (OSError, ProcessLookupError, IndexError):
             continue
         if any(item.startswith(m) for item in environ for m in markers):
-            found.append(entry.name)
-    return [_describe(pid) for pid in found]
+            found.append(int(entry.name))
+    return found
+
+
+def _processes_of(demo) -> list[str]:
+    return [_describe(str(pid)) for pid in _demo_pids(demo)]
 
 
 def _describe(pid: str) -> str:
