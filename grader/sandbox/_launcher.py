@@ -223,6 +223,20 @@ kernelapp.launch_new_instance()
 """
 
 
+def _enter_jail(cfg):
+    """Steps 1-5, the same for an exec'd and a forked kernel: namespaces and hidden paths,
+    control groups, limits, the sandbox uid, the private working directory."""
+    notes = _isolate(cfg)
+    _join_cgroups(cfg.get("cgroup_procs", []))
+    _set_limits(cfg.get("rlimits", {}))
+    _drop_privileges(cfg.get("uid"), cfg.get("gid"))
+    os.umask(0o077)
+    os.chdir(cfg["workdir"])
+    for note in notes:
+        sys.stderr.write(f"kernelcamp-sandbox: {note}\n")
+    sys.stderr.flush()
+
+
 def _add_site_dirs(site_dirs):
     """Started with -S: put the grader's site-packages first (ahead of system dist-packages)."""
     import site
@@ -277,15 +291,7 @@ def _become_kernel(cfg, control, wake):
         os.dup2(log, 2)
         os.close(devnull)
         os.close(log)
-        notes = _isolate(cfg)
-        _join_cgroups(cfg.get("cgroup_procs", []))
-        _set_limits(cfg.get("rlimits", {}))
-        _drop_privileges(cfg.get("uid"), cfg.get("gid"))
-        os.umask(0o077)
-        os.chdir(cfg["workdir"])
-        for note in notes:
-            sys.stderr.write(f"kernelcamp-sandbox: {note}\n")
-        sys.stderr.flush()
+        _enter_jail(cfg)
         os.environ.clear()
         os.environ.update(cfg["env"])
         # Fresh processes draw different random numbers; forked ones must too (the standard
@@ -391,15 +397,7 @@ def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    notes = _isolate(cfg)
-    _join_cgroups(cfg.get("cgroup_procs", []))
-    _set_limits(cfg.get("rlimits", {}))
-    _drop_privileges(cfg.get("uid"), cfg.get("gid"))
-    os.umask(0o077)
-    os.chdir(cfg["workdir"])
-    for note in notes:
-        sys.stderr.write(f"kernelcamp-sandbox: {note}\n")
-    sys.stderr.flush()
+    _enter_jail(cfg)
     # A fresh interpreter image as the sandbox user: nothing of the root-era process survives,
     # and the interpreter resolves its standard library with the sandbox user's permissions.
     python = cfg["python"]

@@ -34,10 +34,6 @@ def _own_groups() -> dict[str, str]:
     return groups
 
 
-def _write(path: Path, value: str) -> None:
-    path.write_text(value)
-
-
 @dataclass
 class SlotCgroup:
     """The groups of one slot: where a kernel's pid goes, and how to tell it ran out of memory."""
@@ -92,13 +88,13 @@ def _v2(own: str, slot_index: int, memory_bytes: int, max_processes: int) -> Slo
     available = (base / "cgroup.controllers").read_text().split()
     if "memory" not in available or "pids" not in available:
         raise CgroupUnavailable("the memory and pids controllers are not delegated here")
-    _write(base / "cgroup.subtree_control", "+memory +pids")
+    (base / "cgroup.subtree_control").write_text("+memory +pids")
     slot = base / f"slot-{slot_index}"
     slot.mkdir(exist_ok=True)
-    _write(slot / "memory.max", str(memory_bytes))
+    (slot / "memory.max").write_text(str(memory_bytes))
     if (slot / "memory.swap.max").exists():
-        _write(slot / "memory.swap.max", "0")
-    _write(slot / "pids.max", str(max_processes))
+        (slot / "memory.swap.max").write_text("0")
+    (slot / "pids.max").write_text(str(max_processes))
     return SlotCgroup(2, [slot], slot)
 
 
@@ -116,12 +112,12 @@ def _v1(own: dict[str, str], slot_index: int, memory_bytes: int, max_processes: 
     # refuses a memory limit above memsw, and a memsw below memory.
     memsw = memory / "memory.memsw.limit_in_bytes"
     try:
-        _write(memory / "memory.limit_in_bytes", str(memory_bytes))
+        (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
         if memsw.exists():
-            _write(memsw, str(memory_bytes))
+            memsw.write_text(str(memory_bytes))
     except OSError:
         if memsw.exists():
-            _write(memsw, str(memory_bytes))
-        _write(memory / "memory.limit_in_bytes", str(memory_bytes))
-    _write(pids / "pids.max", str(max_processes))
+            memsw.write_text(str(memory_bytes))
+        (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+    (pids / "pids.max").write_text(str(max_processes))
     return SlotCgroup(1, dirs, memory)

@@ -118,14 +118,24 @@ class ForkServer:
         self._proc.stdin.close()
         self._sock = ours
         ours.settimeout(timeout)
+        self._exchange(None, "ready", "the sandbox fork server did not start")
+
+    def _exchange(self, message: dict | None, expect: str, failure: str) -> dict:
+        """Send ``message`` (if any) and read the reply, which must hold ``expect``. On any
+        failure the server is closed (the next kernel starts a new one) and SandboxError says
+        why."""
+        assert self._sock is not None
         try:
-            reply = _receive(ours)
+            if message is not None:
+                _send(self._sock, message)
+            reply = _receive(self._sock)
         except OSError as exc:
             self.close()
-            raise SandboxError(f"the sandbox fork server did not start: {exc}") from exc
-        if reply is None or "ready" not in reply:
+            raise SandboxError(f"{failure}: {exc}") from exc
+        if reply is None or expect not in reply:
             self.close()
-            raise SandboxError(f"the sandbox fork server did not start: {self._log_tail()}")
+            raise SandboxError(f"{failure}: {self._log_tail()}")
+        return reply
 
     def _log_tail(self) -> str:
         try:
@@ -139,16 +149,11 @@ class ForkServer:
             if self._proc is None or self._proc.poll() is not None:
                 self.close()
                 self._start(timeout)
-            assert self._sock is not None
-            try:
-                _send(self._sock, {**request, "status_path": str(status_path)})
-                reply = _receive(self._sock)
-            except OSError as exc:
-                self.close()
-                raise SandboxError(f"the sandbox fork server failed: {exc}") from exc
-            if reply is None or "pid" not in reply:
-                self.close()
-                raise SandboxError(f"the sandbox fork server failed: {self._log_tail()}")
+            reply = self._exchange(
+                {**request, "status_path": str(status_path)},
+                "pid",
+                "the sandbox fork server failed",
+            )
             return ForkedProcess(reply["pid"], status_path)
 
     def close(self) -> None:

@@ -232,21 +232,22 @@ class ProcessSandbox(Sandbox):
         self.uid_base = uid_base if uid_base is not None else int(env_base or 64000)
         self.hidden_paths = default_hidden_paths() if hidden_paths is None else hidden_paths
         self.require_netns = require_netns
+        # Fixed for the sandbox's life: which interpreter kernels run, and with which packages.
+        self.python, self.site_dirs = sandbox_python(self.root_mode)
         if fork_server is None:
             fork_server = os.environ.get("KERNELCAMP_SANDBOX_FORK_SERVER", "1") != "0"
         self._fork_server: ForkServer | None = None
         if fork_server:
-            python, site_dirs = sandbox_python(self.root_mode)
             home = self.base_dir / ".fork-server"
             home.mkdir(mode=0o700, exist_ok=True)
             config = {
                 "env": self._environment(home),
                 "preload": list(self.limits.preload),
-                "site_dirs": site_dirs,
+                "site_dirs": self.site_dirs,
             }
-            flags = ["-I", "-S"] if site_dirs else ["-I"]
+            flags = ["-I", "-S"] if self.site_dirs else ["-I"]
             self._fork_server = ForkServer(
-                [python, *flags, str(LAUNCHER)], config, home / "server.log"
+                [self.python, *flags, str(LAUNCHER)], config, home / "server.log"
             )
 
     def describe(self) -> dict:
@@ -359,7 +360,7 @@ class ProcessSandbox(Sandbox):
             "preload": list(lim.preload),
             "connection_file": str(conn_file),
         }
-        config["python"], config["site_dirs"] = sandbox_python(slot is not None)
+        config["python"], config["site_dirs"] = self.python, self.site_dirs
         cgroup, cgroup_note = None, ""
         if slot is not None:
             try:

@@ -12,11 +12,7 @@ def budget_warning(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    warned = (
-        HubSession.objects.filter(user=user, status__in=HubSession.ACTIVE, warned_at__isnull=False)
-        .only("pk")
-        .first()
-    )
-    if warned is None:
-        return {}
-    return {"budget_warning": {"session": warned, "budget": selectors.budget_for(user)}}
+    warned = HubSession.objects.filter(
+        user=user, status__in=HubSession.ACTIVE, warned_at__isnull=False
+    ).exists()
+    return {"budget_warning": {"budget": selectors.budget_for(user)}} if warned else {}

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.compute.hubproc import Hub
-from tests.site.factories import make_user, open_cohort, write_course
+from tests.site.factories import make_user, open_cohort
 
 SLOW_START = "import time\ntime.sleep(30)\n"
-
-
-@pytest.fixture
-def course_dirs(tmp_path, settings):
-    courses, notebooks = write_course(tmp_path)
-    settings.KC_COURSES_DIR = courses
-    settings.KC_NOTEBOOKS_DIR = notebooks
-    return courses, notebooks
 
 
 @pytest.fixture

@@ -104,14 +104,20 @@ def _load(path: Path):
     return loader.load_config()
 
 
-def test_slurm_config_loads_and_applies_a_profile(tmp_path, monkeypatch):
+@pytest.fixture
+def slurm_config(tmp_path, monkeypatch):
+    """deploy/slurm/jupyterhub_config.py loaded with the default profiles exported for it."""
     monkeypatch.setenv("KC_HUB_DATA_DIR", str(tmp_path))
     slurm = tmp_path / "profiles-slurm.json"
     text = StringIO()
     call_command("export_profiles", "--defaults", "--format", "batchspawner", stdout=text)
     slurm.write_text(text.getvalue())
     monkeypatch.setenv("KC_HUB_SLURM_PROFILES", str(slurm))
-    config = _load(REPO / "deploy/slurm/jupyterhub_config.py")
+    return _load(REPO / "deploy/slurm/jupyterhub_config.py")
+
+
+def test_slurm_config_loads_and_applies_a_profile(slurm_config):
+    config = slurm_config
     assert config.JupyterHub.spawner_class == "batchspawner.SlurmSpawner"
     assert config.JupyterHub.authenticator_class == "generic-oauth"
     spawner = SimpleNamespace(environment={}, args=[])
@@ -186,17 +192,11 @@ def test_real_kubespawner_turns_each_profile_into_the_pod_we_mean(offline_kubeco
     assert sim.containers[0].resources.limits["memory"] == 2 * 2**30
 
 
-def test_real_slurmspawner_writes_the_batch_script_we_mean(tmp_path, monkeypatch):
+def test_real_slurmspawner_writes_the_batch_script_we_mean(slurm_config):
     from batchspawner import SlurmSpawner
     from batchspawner.batchspawner import format_template
 
-    monkeypatch.setenv("KC_HUB_DATA_DIR", str(tmp_path))
-    slurm = tmp_path / "profiles-slurm.json"
-    text = StringIO()
-    call_command("export_profiles", "--defaults", "--format", "batchspawner", stdout=text)
-    slurm.write_text(text.getvalue())
-    monkeypatch.setenv("KC_HUB_SLURM_PROFILES", str(slurm))
-    config = _load(REPO / "deploy/slurm/jupyterhub_config.py")
+    config = slurm_config
     # batchspawner looks the user up in the passwd database: use one every machine has.
     name = pwd.getpwuid(0).pw_name
     user = SimpleNamespace(name=name, escaped_name=name, url=f"/user/{name}/", id=1)
