@@ -35,6 +35,9 @@ class CellResult:
     message: str = ""
     #: Whether the points count towards max_score (False for cells skipped on the simulator).
     counted: bool = True
+    #: Points earned but held for a person's review (a policy or integrity flag): they are not in
+    #: GradeResult.score until an instructor releases them.
+    held: bool = False
 
 
 @dataclass
@@ -49,6 +52,8 @@ class GradeResult:
     reasons: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    #: Points earned by cells whose result is held for review; never included in ``score``.
+    held_points: float = 0.0
 
     def flag(self, flag: str, reason: str | None = None) -> None:
         if flag not in self.flags:
