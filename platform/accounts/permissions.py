@@ -175,6 +175,18 @@ def _gradebook_manage(user, cohort) -> bool:
     return cohort_role(user, cohort) == INSTRUCTOR
 
 
+@rule("review.view")
+def _review_view(user, cohort) -> bool:
+    """The review queue of held and flagged submissions: TAs read it to prepare decisions."""
+    return cohort_role(user, cohort) in {INSTRUCTOR, TA}
+
+
+@rule("review.decide")
+def _review_decide(user, cohort) -> bool:
+    """Releasing held points, adjusting or zeroing changes a grade: the instructor's call."""
+    return cohort_role(user, cohort) == INSTRUCTOR
+
+
 @rule("session.launch")
 def _session_launch(user, _obj) -> bool:
     return True  # which profile, and whether there is budget, is checked by compute.services

@@ -75,6 +75,8 @@ class Grade(models.Model):
     feedback_html = models.TextField(blank=True)
     log = models.TextField(blank=True)
     duration_s = models.FloatField(default=0)
+    #: Points the grader earned but held for a person's review (never in raw_score or score).
+    held_points = models.FloatField(_("points held for review"), default=0)
     graded_at = models.DateTimeField(auto_now=True)
 
 
@@ -86,6 +88,8 @@ class CellScore(models.Model):
     status = models.CharField(max_length=32)
     message = models.TextField(blank=True)
     counted = models.BooleanField(default=True)
+    #: The cell's points wait for review (not in the grade's score).
+    held = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["grade", "id"]
@@ -139,3 +143,52 @@ class HiddenTestRelease(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cohort", "assignment_slug"], name="one_hidden_release")
         ]
+
+
+class CountingRule(models.TextChoices):
+    LATEST = "latest", _("the latest valid submission")
+    BEST = "best", _("the best valid submission")
+
+
+class AssignmentPolicy(models.Model):
+    """Which valid submission counts for an assignment; set from the course manifest's `counts`.
+
+    Kept in the grading app (the learning app's `Assignment` stays about content); an assignment
+    without a row counts its latest valid submission.
+    """
+
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, related_name="grading_policy"
+    )
+    counts = models.CharField(
+        _("submission that counts"),
+        max_length=16,
+        choices=CountingRule.choices,
+        default=CountingRule.LATEST,
+    )
+
+
+class Review(models.Model):
+    """A person's decision on a submission whose grade was held or flagged by the grader."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        RELEASED = "released", _("Held points released")
+        ADJUSTED = "adjusted", _("Score adjusted")
+        ZEROED = "zeroed", _("Scored zero")
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="review")
+    decision = models.CharField(
+        max_length=16, choices=Decision.choices, default=Decision.PENDING, db_index=True
+    )
+    #: The score that counts once decided (after any late penalty); None while pending.
+    score = models.FloatField(_("score"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

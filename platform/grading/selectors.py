@@ -5,26 +5,87 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from grading.models import CellScore, GradeOverride, HiddenTestRelease, Submission
+from grading.models import (
+    AssignmentPolicy,
+    CellScore,
+    CountingRule,
+    GradeOverride,
+    HiddenTestRelease,
+    Review,
+    Submission,
+)
 from learning.models import Cohort, Enrolment
+
+INVALID_SUBMISSION = "invalid-submission"  # grader.result.INVALID_SUBMISSION, without importing
+
+
+def counting_rules(cohort: Cohort) -> dict[str, str]:
+    """Assignment slug -> CountingRule value, for the cohort's current version."""
+    rules = dict(
+        AssignmentPolicy.objects.filter(assignment__version_id=cohort.version_id).values_list(
+            "assignment__slug", "counts"
+        )
+    )
+    slugs = cohort.version.assignments.values_list("slug", flat=True)
+    return {slug: rules.get(slug, CountingRule.LATEST) for slug in slugs}
+
+
+def counting_rule(assignment) -> str:
+    policy = AssignmentPolicy.objects.filter(assignment=assignment).first()
+    return policy.counts if policy else CountingRule.LATEST
+
+
+def is_valid(submission: Submission) -> bool:
+    """Graded, and not refused by the grader: only such a submission can count. (A submission
+    being regraded keeps its previous grade until the new one is written.)"""
+    grade = getattr(submission, "grade", None)
+    return grade is not None and INVALID_SUBMISSION not in grade.flags
+
+
+def effective_score(submission: Submission) -> float | None:
+    """The score a submission earns now: the autograde, or a reviewer's decision on it.
+
+    Held points count only once released; None for a submission that is not valid.
+    """
+    if not is_valid(submission):
+        return None
+    review = getattr(submission, "review", None)
+    if review is not None and review.decision != "pending" and review.score is not None:
+        return review.score
+    return submission.grade.score
 
 
 def counted_submissions(cohort: Cohort, student=None) -> dict[tuple[int, str], Submission]:
-    """The submission that counts for each (student, assignment): the last to arrive.
+    """The submission that counts for each (student, assignment): the one rule every page uses.
 
-    Two submissions in the same second are ordered by arrival (their ids), so the later wins.
+    Only valid submissions (graded, not refused by the grader) can count; among them the
+    assignment's rule picks the latest to arrive (ties in the same second by id) or the one with
+    the best effective score (ties to the later). Where a student has no valid submission yet,
+    the latest one is returned so its status shows, with no score.
     """
+    rules = counting_rules(cohort)
     rows = (
         Submission.objects.filter(cohort=cohort)
-        .select_related("assignment", "grade")
+        .select_related("assignment", "grade", "review")
         .defer("notebook", "grade__feedback_html", "grade__log")
         .order_by("submitted_at", "id")
     )
     if student is not None:
         rows = rows.filter(student=student)
     counted: dict[tuple[int, str], Submission] = {}
+    best: dict[tuple[int, str], float] = {}
     for submission in rows:
-        counted[(submission.student_id, submission.assignment.slug)] = submission
+        key = (submission.student_id, submission.assignment.slug)
+        current = counted.get(key)
+        if not is_valid(submission):
+            if current is None or not is_valid(current):
+                counted[key] = submission
+            continue
+        score = effective_score(submission)
+        if rules.get(key[1]) == CountingRule.BEST and key in best and score < best[key]:
+            continue
+        counted[key] = submission
+        best[key] = score
     return counted
 
 
@@ -43,16 +104,26 @@ class GradebookCell:
     @property
     def grade(self):
         submission = self.submission
-        if submission is None or submission.status != Submission.Status.GRADED:
+        if submission is None or not is_valid(submission):
             return None
-        return getattr(submission, "grade", None)
+        return submission.grade
+
+    @property
+    def review(self) -> Review | None:
+        return getattr(self.submission, "review", None) if self.grade else None
 
     @property
     def score(self) -> float | None:
         if self.override is not None:
             return self.override.score
-        grade = self.grade
-        return grade.score if grade else None
+        return effective_score(self.submission) if self.submission else None
+
+    @property
+    def held_points(self) -> float:
+        review = self.review
+        if self.grade is None or (review is not None and review.decision != "pending"):
+            return 0.0
+        return self.grade.held_points
 
     @property
     def status(self) -> str:
@@ -62,7 +133,8 @@ class GradebookCell:
 
     @property
     def flags(self) -> list[str]:
-        grade = self.grade
+        submission = self.submission
+        grade = getattr(submission, "grade", None) if submission else None
         return list(grade.flags) if grade else []
 
 
@@ -88,7 +160,11 @@ class GradebookRow:
 
 
 def gradebook(cohort: Cohort) -> tuple[list, list[GradebookRow]]:
+    """Assignments (each with `.counting_rule`) and one row per student of what counts."""
     assignments = list(cohort.version.assignments.order_by("position"))
+    rules = counting_rules(cohort)
+    for assignment in assignments:
+        assignment.counting_rule = rules[assignment.slug]
     counted = counted_submissions(cohort)
     overrides = _overrides(cohort)
     students = [
@@ -117,11 +193,7 @@ def score_distribution(cohort: Cohort) -> dict[str, list[float]]:
 
 def most_failed_tests(cohort: Cohort, limit: int = 10) -> list[tuple[str, str, int, int]]:
     """(assignment, grade_id, failures, attempts) over counted graded submissions, worst first."""
-    grade_ids = [
-        s.grade.pk
-        for s in counted_submissions(cohort).values()
-        if s.status == Submission.Status.GRADED and hasattr(s, "grade")
-    ]
+    grade_ids = [s.grade.pk for s in counted_submissions(cohort).values() if is_valid(s)]
     failures: Counter = Counter()
     attempts: Counter = Counter()
     for cell in CellScore.objects.filter(grade__in=grade_ids, counted=True).select_related(
@@ -139,13 +211,22 @@ def hidden_tests_released(cohort: Cohort, slug: str) -> bool:
     return HiddenTestRelease.objects.filter(cohort=cohort, assignment_slug=slug).exists()
 
 
-def submission_history(cohort: Cohort, student, slug: str):
-    return (
+def submission_history(cohort: Cohort, student, slug: str) -> list[Submission]:
+    """A student's submissions of one assignment, newest first, each with `.counts` (the one
+    `counted_submissions` picks) and `.effective_score`."""
+    counted = counted_submissions(cohort, student).get((student.pk, slug))
+    history = list(
         Submission.objects.filter(cohort=cohort, student=student, assignment__slug=slug)
-        .select_related("grade")
-        .defer("notebook")
+        .select_related("grade", "review")
+        .defer("notebook", "grade__feedback_html", "grade__log")
         .order_by("-submitted_at", "-id")
     )
+    for submission in history:
+        submission.counts = (
+            counted is not None and counted.pk == submission.pk and is_valid(submission)
+        )
+        submission.effective_score = effective_score(submission)
+    return history
 
 
 def regrade_progress(batch) -> dict[str, int]:
@@ -170,3 +251,94 @@ def hidden_test_sources(assignment) -> list[tuple[str, str]]:
         if meta.get("grade") and cell.cell_type == "code" and "BEGIN HIDDEN TESTS" in cell.source:
             tests.append((meta.get("grade_id", ""), cell.source))
     return tests
+
+
+# --- review queue -------------------------------------------------------------------------------
+
+#: Longest piece of student code shown on a review page; a notebook can be megabytes.
+REVIEW_CODE_CHARS = 20_000
+
+
+def review_queue(cohort: Cohort) -> list[Review]:
+    """Held or flagged submissions of a cohort still waiting for a decision, oldest first, each
+    with `.counts_now` (whether it is the student's counting submission as things stand)."""
+    reviews = list(
+        Review.objects.filter(submission__cohort=cohort, decision=Review.Decision.PENDING)
+        .select_related("submission__student", "submission__assignment", "submission__grade")
+        .defer("submission__notebook", "submission__grade__feedback_html", "submission__grade__log")
+        .order_by("created_at", "id")
+    )
+    counted = {s.pk for s in counted_submissions(cohort).values()}
+    for review in reviews:
+        review.counts_now = review.submission_id in counted
+    return reviews
+
+
+def decided_reviews(cohort: Cohort, limit: int = 20) -> list[Review]:
+    return list(
+        Review.objects.filter(submission__cohort=cohort)
+        .exclude(decision=Review.Decision.PENDING)
+        .select_related("submission__student", "submission__assignment", "decided_by")
+        .defer("submission__notebook")
+        .order_by("-decided_at")[:limit]
+    )
+
+
+@dataclass
+class ReviewRow:
+    """One graded test with the student's code that runs before it."""
+
+    grade_id: str
+    student_code: list[str]
+    test_source: str
+    cell: CellScore | None
+
+
+def _cut(text: str) -> str:
+    if len(text) <= REVIEW_CODE_CHARS:
+        return text
+    return text[:REVIEW_CODE_CHARS] + f"\n… ({len(text) - REVIEW_CODE_CHARS} more characters)"
+
+
+def _source_text(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def code_beside_tests(submission: Submission) -> list[ReviewRow]:
+    """The student's code cells, grouped before each graded test of the instructor source
+    (hidden tests included: only staff see this)."""
+    import json
+
+    grade = submission.grade
+    source = json.loads(grade.graded_against.source_notebook)
+    tests = {}
+    for cell in source.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell.get("cell_type") == "code":
+            tests[meta.get("grade_id")] = _source_text(cell)
+    scores = {c.cell_id: c for c in grade.cells.all()}
+    try:
+        student_cells = json.loads(bytes(submission.notebook)).get("cells", [])
+    except (ValueError, RecursionError, AttributeError):
+        student_cells = []
+    rows, pending, seen = [], [], set()
+    for cell in student_cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        text = _source_text(cell)
+        if grade_id in tests and grade_id not in seen:
+            seen.add(grade_id)
+            # The test as the grader ran it (from the source), not the student's copy of it.
+            rows.append(ReviewRow(grade_id, pending, tests[grade_id], scores.get(grade_id)))
+            pending = []
+        elif text.strip():
+            pending.append(_cut(text))
+    for grade_id, test in tests.items():
+        if grade_id not in seen:
+            rows.append(ReviewRow(grade_id, [], test, scores.get(grade_id)))
+    if pending:
+        rows.append(ReviewRow("", pending, "", None))
+    return rows

@@ -13,13 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grading.models import (
+    AssignmentPolicy,
     CellScore,
+    CountingRule,
     Grade,
     GradeOverride,
     HiddenTestRelease,
     RegradeBatch,
+    Review,
     Submission,
 )
+from grading.uploads import InvalidUpload, check_upload
 from learning.models import Assignment, Cohort
 from learning.selectors import due_at_for
 from learning.services.cohorts import late_penalty_percent
@@ -63,21 +67,17 @@ def submit(
     origin: str = Submission.Origin.UPLOAD,
     filename: str = "",
 ) -> Submission:
-    """Store the notebook first (bytes, hash, arrival time), then queue its grading."""
+    """Check the file is a notebook of the assignment, store it (bytes, hash, arrival time), then
+    queue its grading. A refused file is stored nowhere, so it never counts."""
     assignment = cohort.version.assignments.filter(slug=assignment_slug).first()
     if assignment is None:
         raise SubmissionError(
             _("This cohort has no assignment %(slug)s.") % {"slug": assignment_slug}
         )
-    if not data:
-        raise SubmissionError(_("The file is empty."))
-    if len(data) > settings.KC_MAX_SUBMISSION_BYTES:
-        raise SubmissionError(
-            _(
-                "The file is %(size).1f MB; the limit is %(limit).0f MB. Clear large outputs and try again."
-            )
-            % {"size": len(data) / 1e6, "limit": settings.KC_MAX_SUBMISSION_BYTES / 1e6}
-        )
+    try:
+        check_upload(data, assignment.release_notebook, assignment.title)
+    except InvalidUpload as exc:
+        raise SubmissionError(str(exc)) from None
     with transaction.atomic():
         submission = Submission.objects.create(
             cohort=cohort,
@@ -152,6 +152,13 @@ def grade_now(submission_id: int, source_assignment_id: int | None = None) -> st
             lease_expires_at=None,
         )
         return "failed"
+    record_result(submission, source_assignment, result)
+    return "graded"
+
+
+def record_result(submission: Submission, source_assignment: Assignment, result) -> Grade:
+    """Write a `grader.GradeResult` as the submission's one grade, its cells and, where points are
+    held or the run flagged, a pending review; all in one transaction."""
     due_at = due_at_for(submission.cohort, submission.student, submission.assignment.slug)
     penalty = late_penalty_percent(submission.cohort, due_at, submission.submitted_at)
     with transaction.atomic():
@@ -169,6 +176,7 @@ def grade_now(submission_id: int, source_assignment_id: int | None = None) -> st
                 "feedback_html": result.feedback_html,
                 "log": "\n".join(result.log)[-20000:],
                 "duration_s": result.duration_s,
+                "held_points": getattr(result, "held_points", 0.0),
             },
         )
         grade.cells.all().delete()
@@ -181,13 +189,83 @@ def grade_now(submission_id: int, source_assignment_id: int | None = None) -> st
                 status=cell.status,
                 message=cell.message[:10000],
                 counted=cell.counted,
+                held=getattr(cell, "held", False),
             )
             for cell in result.cells
         )
-        Submission.objects.filter(pk=submission_id).update(
+        _queue_for_review(submission, grade)
+        Submission.objects.filter(pk=submission.pk).update(
             status=Submission.Status.GRADED, lease_expires_at=None, error="", regrade_against=None
         )
-    return "graded"
+    return grade
+
+
+#: Flags that describe what happened without casting doubt on the points: they are shown, but
+#: alone they do not put a submission in the review queue. Any other flag (the grader's policy
+#: and integrity flags, and any flag added later) does.
+INFORMATIONAL_FLAGS = frozenset(
+    {"output-truncated", "kernel-killed", "network-not-isolated", "invalid-submission"}
+)
+
+
+def needs_review(grade: Grade) -> bool:
+    if "invalid-submission" in grade.flags:
+        return False  # never counts; nothing to decide
+    return grade.held_points > 0 or any(f not in INFORMATIONAL_FLAGS for f in grade.flags)
+
+
+def _queue_for_review(submission: Submission, grade: Grade) -> None:
+    """A (re)grade that holds points or raises doubt waits for a person; a regrade reopens a
+    decided review, since the decision was about other points."""
+    if needs_review(grade):
+        Review.objects.update_or_create(
+            submission=submission,
+            defaults={
+                "decision": Review.Decision.PENDING,
+                "score": None,
+                "decided_by": None,
+                "decided_at": None,
+            },
+        )
+    else:
+        Review.objects.filter(submission=submission).delete()
+
+
+def decide_review(review: Review, decision: str, comment: str, by, score: float | None = None):
+    """Release the held points, set a new score, or score zero; always with a comment."""
+    grade = review.submission.grade
+    penalty = 1 - grade.late_penalty_percent / 100
+    if not comment.strip():
+        raise SubmissionError(_("A review decision needs a comment for the student."))
+    if decision == Review.Decision.RELEASED:
+        final = round((grade.raw_score + grade.held_points) * penalty, 4)
+    elif decision == Review.Decision.ZEROED:
+        final = 0.0
+    elif decision == Review.Decision.ADJUSTED:
+        if score is None or not 0 <= score <= grade.max_score:
+            raise SubmissionError(
+                _("The score must be between 0 and %(max)g.") % {"max": grade.max_score}
+            )
+        final = float(score)
+    else:
+        raise SubmissionError(_("Unknown decision."))
+    review.decision = decision
+    review.score = final
+    review.comment = comment.strip()
+    review.decided_by = by
+    review.decided_at = timezone.now()
+    review.save()
+    return review
+
+
+def set_counting_rule(assignment: Assignment, counts: str) -> AssignmentPolicy:
+    """Record which valid submission counts (from the manifest's `counts`) when publishing."""
+    if counts not in CountingRule.values:
+        raise SubmissionError(_("Unknown counting rule %(rule)s.") % {"rule": counts})
+    policy, _created = AssignmentPolicy.objects.update_or_create(
+        assignment=assignment, defaults={"counts": counts}
+    )
+    return policy
 
 
 def recover_interrupted_grading(stale_queued_after: timedelta = timedelta(minutes=10)) -> list[int]:

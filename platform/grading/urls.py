@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grading import views
+from grading import views, views_review
 
 urlpatterns = [
     path("cohorts/<int:pk>/assignments/<slug:slug>/submit", views.submit, name="submit"),
@@ -17,4 +17,7 @@ urlpatterns = [
         views.release_tests,
         name="release-tests",
     ),
+    path("teach/cohorts/<int:pk>/reviews/", views_review.review_queue, name="review-queue"),
+    path("teach/reviews/<int:pk>/", views_review.review_detail, name="review-detail"),
+    path("teach/reviews/<int:pk>/decide", views_review.review_decide, name="review-decide"),
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can, require
+from accounts.ratelimit import submission_refusal
 from grading import selectors, services
 from grading.forms import OverrideForm, UploadForm
 from grading.models import RegradeBatch, Submission
@@ -28,6 +29,9 @@ def submit(request, pk: int, slug: str):
         messages.error(request, _("Choose a notebook file to upload."))
         return redirect("assignment-detail", pk=pk, slug=slug)
     upload = form.cleaned_data["notebook"]
+    if refusal := submission_refusal(request.user, cohort, slug):  # per student, per minute
+        messages.error(request, refusal)
+        return redirect("assignment-detail", pk=pk, slug=slug)
     try:
         submission = services.submit(
             cohort, request.user, slug, upload.read(), filename=upload.name
@@ -74,8 +78,12 @@ def _status_context(submission: Submission) -> dict:
         if submission.status == Submission.Status.GRADED
         else None
     )
+    score = selectors.effective_score(submission) if grade else None
     return {
         "grade": grade,
+        # A submission the grader refused shows its 0, though it never counts.
+        "score": grade.score if grade and score is None else score,
+        "review": getattr(submission, "review", None) if grade else None,
         "cells": grade.cells.all() if grade else [],
         "finished": submission.status in (Submission.Status.GRADED, Submission.Status.FAILED),
     }
@@ -123,6 +131,7 @@ def gradebook(request, pk: int):
             if failed
             else "",
             "may_manage": can(request.user, "gradebook.manage", cohort),
+            "pending_reviews": len(selectors.review_queue(cohort)),
             "regrades": cohort.regrades.order_by("-requested_at")[:5],
         },
     )
@@ -143,6 +152,8 @@ def gradebook_csv(request, pk: int):
             f"{a.slug}_raw",
             f"{a.slug}_late_penalty_pct",
             f"{a.slug}_override_comment",
+            f"{a.slug}_held",
+            f"{a.slug}_review",
         ]
     writer.writerow(header + ["total"])
     for row in rows:
@@ -154,6 +165,8 @@ def gradebook_csv(request, pk: int):
                 grade.raw_score if grade else "",
                 grade.late_penalty_percent if grade else "",
                 cell.override.comment if cell.override else "",
+                cell.held_points if grade else "",
+                cell.review.decision if cell.review else "",
             ]
         writer.writerow(line + [row.total])
     return response

@@ -11,6 +11,8 @@ from pathlib import Path
 from grader.source import SourceError, make_release, notebook_bytes, read_notebook, validate_source
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Which of a student's valid submissions counts (`counts` of an assignment).
+COUNTING_RULES = ("latest", "best")
 
 
 class ManifestError(ValueError):
@@ -24,6 +26,8 @@ class AssignmentSpec:
     notebook_path: str
     points: float
     gpu_profile: str
+    #: Which valid submission counts: "latest" (the default) or "best".
+    counts: str = "latest"
     source_notebook: str = ""
     release_notebook: str = ""
     source_sha256: str = ""
@@ -129,7 +133,13 @@ def load_course(slug: str, courses_dir: Path, notebooks_dir: Path) -> CourseSpec
                 notebook_path=_require(araw, "notebook", str, a_where, shown),
                 points=_require(araw, "points", float, a_where, shown),
                 gpu_profile=araw.get("gpu_profile", course.gpu_profile),
+                counts=_require(araw, "counts", str, a_where, shown, default="latest"),
             )
+            if assignment.counts not in COUNTING_RULES:
+                raise ManifestError(
+                    f"{shown}: {a_where} has counts = '{assignment.counts}'; "
+                    f"use one of {', '.join(COUNTING_RULES)}"
+                )
             if assignment.slug in seen_assignments:
                 raise ManifestError(
                     f"{shown}: {a_where} repeats assignment slug '{assignment.slug}'"

@@ -63,6 +63,7 @@ def _grading_context(cohort, user, assignment) -> dict:
     return {
         "upload_form": UploadForm(),
         "history": grading_selectors.submission_history(cohort, user, assignment.slug),
+        "counting_rule": grading_selectors.counting_rule(assignment),
         "hidden_tests": grading_selectors.hidden_test_sources(assignment) if released else [],
     }
 

@@ -139,13 +139,10 @@ def test_oversized_upload_is_refused_with_a_reason(published, people, settings):
     assert not Submission.objects.exists()
 
 
-def test_malformed_upload_is_kept_and_graded_zero_with_reason(published, people):
-    submission = submit(published, people["student"], b"{not json")
-    services.grade_now(submission.pk)
-    submission.refresh_from_db()
-    grade = submission.grade
-    assert submission.status == "graded" and grade.score == 0
-    assert "invalid-submission" in grade.flags and grade.reasons
+def test_malformed_upload_is_refused_and_stored_nowhere(published, people):
+    with pytest.raises(services.SubmissionError, match="not valid JSON"):
+        submit(published, people["student"], b"{not json")
+    assert not Submission.objects.exists()
 
 
 def test_regrade_is_one_action_with_progress(published, people, django_capture_on_commit_callbacks):

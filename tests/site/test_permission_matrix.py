@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from accounts.permissions import actions, can
+from tests.site.grading_helpers import held_review, student_notebook
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,9 @@ MATRIX = {
     "regrade": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
     "regrade-detail": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "release-tests": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
+    "review-queue": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "review-detail": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "review-decide": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),  # instructor only
     # Course roles give nothing in an event; event roles are checked in test_events.py.
     "event-list": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     "event-detail": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),
@@ -101,8 +105,10 @@ def url_for(name: str, published, people) -> str:
         )
         return reverse(name, args=[session.pk])
     if name.startswith("submission-"):
-        submission = submit(cohort, people["student"], slug, b"{}")
+        submission = submit(cohort, people["student"], slug, student_notebook())
         return reverse(name, args=[submission.pk])
+    if name in {"review-detail", "review-decide"}:
+        return reverse(name, args=[held_review(cohort, people["student"]).pk])
     if name == "regrade-detail":
         return reverse(
             name, args=[RegradeBatch.objects.create(cohort=cohort, assignment_slug=slug).pk]
@@ -123,7 +129,13 @@ def url_for(name: str, published, people) -> str:
         "teach-publish": ["tiny"],
         "teach-course": [published["course"].slug],
     }.get(name)
-    cohort_scoped = {"gradebook", "gradebook-csv", "grade-override", "cohort-gpu-usage"}
+    cohort_scoped = {
+        "gradebook",
+        "gradebook-csv",
+        "grade-override",
+        "cohort-gpu-usage",
+        "review-queue",
+    }
     if name in cohort_scoped or (
         name.startswith("teach-")
         and name not in {"teach-dashboard", "teach-publish", "teach-course"}

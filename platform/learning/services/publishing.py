@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from grading.services import set_counting_rule
 from learning.manifest import CourseSpec, load_course
 from learning.models import Assignment, Course, CourseStaff, CourseVersion, Module
 
@@ -85,7 +86,7 @@ def _store(spec: CourseSpec, content_hash: str, by) -> PublishResult:
             position=m_position,
         )
         for a in module_spec.assignments:
-            Assignment.objects.create(
+            assignment = Assignment.objects.create(
                 version=version,
                 module=module,
                 slug=a.slug,
@@ -97,5 +98,6 @@ def _store(spec: CourseSpec, content_hash: str, by) -> PublishResult:
                 source_notebook=a.source_notebook,
                 release_notebook=a.release_notebook,
             )
+            set_counting_rule(assignment, a.counts)
             position += 1
     return PublishResult(version, created=True)
