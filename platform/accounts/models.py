@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -77,3 +78,22 @@ class OrganizationMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class RateLimitHit(models.Model):
+    """One counted attempt (a failed sign-in, a submission) under a key such as `login-ip:1.2.3.4`.
+
+    In the database rather than a per-process cache, so that a limit holds across every web
+    worker and replica. See accounts.ratelimit.
+    """
+
+    key = models.CharField(_("key"), max_length=255)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="ratelimit_key_at")]
+        verbose_name = _("rate-limit hit")
+        verbose_name_plural = _("rate-limit hits")
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"

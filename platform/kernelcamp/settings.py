@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 SITE_DIR = Path(__file__).resolve().parent.parent  # platform/
@@ -20,12 +21,21 @@ def env_bool(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def require_env(name: str, why: str) -> str:
+    """A setting production cannot run without: stop at start-up with its name, not later."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when KC_DEBUG is off: {why}")
+    return value
+
+
 DEBUG = env_bool("KC_DEBUG", True)
-SECRET_KEY = os.environ.get("KC_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("KC_SECRET_KEY must be set when KC_DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - loopback development only
+if DEBUG:
+    SECRET_KEY = os.environ.get("KC_SECRET_KEY") or "dev-only-insecure-key-change-me"  # noqa: S105
+else:
+    SECRET_KEY = require_env(
+        "KC_SECRET_KEY", "a long random string that signs sessions and password links"
+    )
 ALLOWED_HOSTS = os.environ.get("KC_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KC_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -152,10 +162,21 @@ KC_GRADING_SWEEP_SECONDS = float(os.environ.get("KC_GRADING_SWEEP_SECONDS", "30"
 KC_MAX_SUBMISSION_BYTES = int(os.environ.get("KC_MAX_SUBMISSION_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = KC_MAX_SUBMISSION_BYTES + 1024 * 1024
 
+# Logs go to stderr; KC_LOG_FORMAT=json writes one JSON object a line for a log collector.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler", "stream": sys.stderr}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "kernelcamp.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": sys.stderr,
+            "formatter": "json" if os.environ.get("KC_LOG_FORMAT") == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KC_LOG_LEVEL", "INFO")},
 }
 
@@ -182,3 +203,73 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["openid", "profile", "email", "groups"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
 }
+if not DEBUG:
+    # RFC 9700 (OAuth 2.0 Security BCP), which django-oauth-toolkit 4.0 will make the default:
+    # the hub's login (code flow, PKCE S256, bearer header) needs none of the legacy behaviour.
+    OAUTH2_PROVIDER.update(
+        {
+            f"COMPLIANT_BCP_RFC9700_{gate}": True
+            for gate in (
+                "IMPLICIT_GRANT",
+                "PASSWORD_GRANT",
+                "PKCE_METHOD",
+                "ACCESS_TOKEN_TRANSPORT",
+                "AUTHZ_RESPONSE_ISS",
+                "TOKEN_STORAGE",
+            )
+        }
+    )
+    OAUTH2_PROVIDER["REFRESH_TOKEN_REUSE_PROTECTION"] = True
+if not DEBUG and KC_HUB_URL:
+    KC_HUB_API_TOKEN = require_env(
+        "KC_HUB_API_TOKEN", "the site's service token for the hub named by KC_HUB_URL"
+    )
+
+# --- Production profile (see docs/operations.md) -------------------------------------------------
+# Behind TLS (the default when DEBUG is off): secure cookies, redirect to https, HSTS.
+KC_HTTPS = env_bool("KC_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = KC_HTTPS
+SECURE_SSL_REDIRECT = KC_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("KC_HSTS_SECONDS", "31536000")) if KC_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KC_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("KC_HSTS_PRELOAD", True)
+if KC_HTTPS:
+    OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["https"]  # the hub's callback too
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain http inside the cluster
+if env_bool("KC_BEHIND_TLS_PROXY", False):
+    # Only behind a proxy that sets this header itself, overwriting what a client sent.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The header a trusted reverse proxy puts the client's address in (e.g. HTTP_X_REAL_IP); empty:
+# REMOTE_ADDR. Used to rate-limit sign-ins per address.
+KC_CLIENT_IP_HEADER = os.environ.get("KC_CLIENT_IP_HEADER", "")
+
+# Mail: set-password and reset links. Offline by default (files under var/mail); SMTP when
+# KC_EMAIL_HOST is set.
+KC_SITE_URL = os.environ.get("KC_SITE_URL", "").rstrip("/")  # absolute links in mail
+DEFAULT_FROM_EMAIL = os.environ.get("KC_DEFAULT_FROM_EMAIL", "KernelCamp <kernelcamp@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = os.environ.get("KC_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("KC_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("KC_EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("KC_EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("KC_EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("KC_EMAIL_USE_SSL", EMAIL_PORT == 465)
+else:
+    EMAIL_BACKEND = os.environ.get(
+        "KC_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+    )
+    EMAIL_FILE_PATH = os.environ.get("KC_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+# Set-password and reset links stay valid this long, and only until they are used.
+PASSWORD_RESET_TIMEOUT = int(float(os.environ.get("KC_PASSWORD_LINK_DAYS", "7")) * 86400)
+
+# Rate limits, counted in the database so that they hold across web workers and replicas.
+AUTHENTICATION_BACKENDS = ["accounts.backends.RateLimitedModelBackend"]
+KC_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("KC_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+KC_LOGIN_FAILURES_PER_IP = int(os.environ.get("KC_LOGIN_FAILURES_PER_IP", "30"))
+KC_LOGIN_FAILURE_WINDOW_S = int(os.environ.get("KC_LOGIN_FAILURE_WINDOW_S", "900"))
+KC_SUBMISSIONS_PER_MINUTE = int(os.environ.get("KC_SUBMISSIONS_PER_MINUTE", "5"))  # 0: no limit
+
+# /readyz: the grading queue counts as stalled when its oldest waiting task is older than this.
+KC_READY_MAX_QUEUE_WAIT_S = float(os.environ.get("KC_READY_MAX_QUEUE_WAIT_S", "600"))

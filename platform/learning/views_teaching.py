@@ -3,6 +3,7 @@
 import zoneinfo
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import services as account_services
 from accounts.permissions import can, require
 from learning import selectors
 from learning.forms import (
@@ -231,7 +233,17 @@ def import_roster(request, pk: int):
         messages.error(request, str(exc))
         return redirect("teach-cohort", pk=pk)
     messages.success(request, _("Imported %(n)d people.") % {"n": len(preview.rows)})
-    return redirect("teach-cohort", pk=pk)
+    # People who have no password yet get a set-password link by mail, also shown here to copy.
+    emails = {row.email for row in preview.rows}
+    members = get_user_model().objects.filter(enrolments__cohort=cohort).order_by("username")
+    links = account_services.send_set_password_links(
+        [u for u in members if u.email.lower() in emails and account_services.needs_password(u)],
+        account_services.site_url(request),
+        invited_to=str(cohort),
+    )
+    days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    context = {"cohort": cohort, "links": links, "days": days}
+    return render(request, "learning/csv_result.html", context)
 
 
 @login_required

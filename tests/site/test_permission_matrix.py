@@ -21,6 +21,12 @@ MATRIX = {
     "login": ("get", [OK, OK, OK, OK, OK, OK]),
     "register": ("get", [OK, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),  # signed-in users go home
     "profile": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "password_reset": ("get", [OK, OK, OK, OK, OK, OK]),
+    "password_reset_done": ("get", [OK, OK, OK, OK, OK, OK]),
+    "password_reset_confirm": ("get", [OK, OK, OK, OK, OK, OK]),  # a bad token: "link expired"
+    "password_reset_complete": ("get", [OK, OK, OK, OK, OK, OK]),
+    "healthz": ("get", [OK, OK, OK, OK, OK, OK]),
+    "readyz": ("get", [OK, OK, OK, OK, OK, OK]),
     "set_language": ("post", [OK, OK, OK, OK, OK, OK]),
     "logout": ("post", [OK, OK, OK, OK, OK, OK]),
     "join": ("get", [LOGIN, OK, OK, OK, OK, OK]),
@@ -126,6 +132,7 @@ def url_for(name: str, published, people) -> str:
         "assignment-notebook": [cohort.pk, slug],
         "session-submit": [cohort.pk, slug],
         "join-code": ["NOPE1234"],
+        "password_reset_confirm": ["MQ", "not-a-token"],
         "teach-publish": ["tiny"],
         "teach-course": [published["course"].slug],
     }.get(name)
