@@ -62,7 +62,8 @@ for _ in $(seq "$GRADING_WORKERS"); do
   pids+=($!)
 done
 say "Starting the web site on http://$HOST:$PORT/"
-setsid .venv/bin/gunicorn --chdir platform kernelcamp.wsgi:application --bind "$HOST:$PORT" --workers 2 --timeout 120 --access-logfile - &
+# Threaded workers, so the hub's calls back to the site are never starved (deploy/gunicorn.conf.py).
+KC_HOST="$HOST" KC_PORT="$PORT" setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py &
 pids+=($!)
 say "KernelCamp is running: open http://$HOST:$PORT/ (Ctrl-C stops everything)"
 wait -n "${pids[@]}" || true

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -12,50 +13,65 @@ from django.utils.module_loading import import_string
 from compute.hub import HubClient, HubUnavailable, ServerState
 
 
-class SessionBackend:
-    """The operations the session services need; a backend for another system implements these."""
-
-    def configured(self) -> bool:
-        raise NotImplementedError
+class SessionBackend(abc.ABC):
+    """The operations the session services need; a backend for another system implements these.
+    Starting and stopping are called from background work only (compute.runner, the reconcile
+    task, commands), never from a web request."""
 
     def account_name(self, user) -> str:
         return user.get_username().lower()
 
+    @abc.abstractmethod
+    def configured(self) -> bool:
+        """Whether the site has what it needs to reach the system (URL, token)."""
+
+    @abc.abstractmethod
     def ensure_account(self, name: str) -> None:
-        raise NotImplementedError
+        """Create the user's account on the system if it has none."""
 
+    @abc.abstractmethod
     def start(self, name: str, user_options: dict[str, Any]) -> int:
-        raise NotImplementedError
+        """Ask for the user's server: 201 when ready at once, 202 while it spawns."""
 
+    @abc.abstractmethod
     def state(self, name: str) -> ServerState:
-        raise NotImplementedError
+        """What the system says of the user's server now."""
 
+    @abc.abstractmethod
     def stop(self, name: str) -> None:
-        raise NotImplementedError
+        """Ask for the user's server to stop (it may take a moment)."""
 
+    @abc.abstractmethod
     def progress(self, name: str) -> Iterator[dict]:
-        raise NotImplementedError
+        """The spawn's progress events until it is ready or failed."""
 
+    @abc.abstractmethod
     def running(self) -> dict[str, ServerState]:
-        raise NotImplementedError
+        """Every server that exists now, by account name."""
 
+    @abc.abstractmethod
     def end_access(self, name: str) -> None:
-        raise NotImplementedError
+        """Revoke what lets the user's browser reach the server."""
 
+    @abc.abstractmethod
     def file_exists(self, name: str, path: str) -> bool:
-        raise NotImplementedError
+        """Whether a file exists in the user's server."""
 
+    @abc.abstractmethod
     def ensure_directory(self, name: str, path: str) -> None:
-        raise NotImplementedError
+        """Create a folder in the user's server if missing."""
 
+    @abc.abstractmethod
     def write_file(self, name: str, path: str, model: dict) -> None:
-        raise NotImplementedError
+        """Write a Jupyter contents model into the user's server."""
 
+    @abc.abstractmethod
     def read_notebook(self, name: str, path: str) -> dict:
-        raise NotImplementedError
+        """Read a notebook back from the user's server."""
 
+    @abc.abstractmethod
     def open_url(self, name: str) -> str:
-        raise NotImplementedError
+        """Where the user's browser opens the server (no request made)."""
 
 
 class JupyterHubBackend(SessionBackend):

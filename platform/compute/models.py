@@ -124,6 +124,8 @@ class HubSession(models.Model):
         HUB = "hub", _("Found running on the hub")
 
     ACTIVE = (Status.STARTING, Status.RUNNING, Status.STOPPING)
+    # A stopping server no longer counts as the user's session: a new launch may wait for it.
+    LIVE = (Status.STARTING, Status.RUNNING)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hub_sessions"
@@ -151,11 +153,12 @@ class HubSession(models.Model):
     class Meta:
         ordering = ["-requested_at", "-id"]
         constraints = [
-            # One server per user: a double click cannot start two.
+            # One server per user: a double click cannot start two. A launch while the last
+            # server is still stopping is allowed; it waits for the hub to finish the stop.
             models.UniqueConstraint(
                 fields=["user"],
-                condition=Q(status__in=["starting", "running", "stopping"]),
-                name="one_active_session_per_user",
+                condition=Q(status__in=["starting", "running"]),
+                name="one_live_session_per_user",
             )
         ]
         verbose_name = _("session")
@@ -168,7 +171,13 @@ class HubSession(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE
+
     def runtime_seconds(self, now=None) -> float:
+        """Seconds from the hub's start of the server to its stop (or to now while it runs);
+        the charge is this times the weight (compute.ledger)."""
         if self.started_at is None:
             return 0.0
         end = self.stopped_at or now or timezone.now()

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from compute import selectors, services
+from compute import ledger, selectors, services
 from compute.backends import get_backend
 from compute.hub import HubError, HubUnavailable
 from compute.models import GpuProfile, HubSession
@@ -29,10 +28,6 @@ class Report:
     warned: list[str] = field(default_factory=list)
     stopped: dict[str, str] = field(default_factory=dict)
     metered: int = 0
-
-
-def _when(text: str) -> datetime | None:
-    return parse_datetime(text) if text else None
 
 
 def _warning_notebook(budget) -> dict:
@@ -56,7 +51,23 @@ def reconcile(now: datetime | None = None) -> Report:
         report.hub_reachable = False  # never close rows on a hub we cannot see
         return report
 
-    site_rows = {s.hub_username: s for s in HubSession.objects.filter(status__in=HubSession.ACTIVE)}
+    rows = HubSession.objects.filter(status__in=HubSession.ACTIVE).select_related("profile")
+    site_rows = {s.hub_username: s for s in rows if s.is_live}
+    # Stops asked for whose background job did not finish (the web process went, the hub was
+    # down): stop again, and close once the hub no longer has the server.
+    for row in rows:
+        if row.status != HubSession.Status.STOPPING or row.hub_username in site_rows:
+            continue
+        if row.hub_username not in running:
+            ledger.close(row, row.stop_reason or "gone")
+            report.closed.append(row.hub_username)
+        elif running[row.hub_username].pending != "stop":
+            try:
+                backend.stop(row.hub_username)
+            except HubError as exc:
+                log.warning("could not stop %s again: %s", row.hub_username, exc)
+    stopping = {r.hub_username for r in rows if r.status == HubSession.Status.STOPPING}
+
     # Servers the site did not start (or started before losing track of them): adopt them.
     for name, state in running.items():
         row = site_rows.get(name)
@@ -66,37 +77,29 @@ def reconcile(now: datetime | None = None) -> Report:
             and state.started
             and row.hub_started != state.started
         ):
-            services.close(row, "restarted", _when(state.started) or now)  # a new server life
+            ledger.close(row, "restarted", ledger.hub_time(state.started) or now)  # a new life
             row = None
         if row is None:
+            if name in stopping:
+                continue  # the old server, on its way out
             user = User.objects.filter(username__iexact=name).first()
             if user is None:
                 continue
             profile = GpuProfile.objects.filter(slug=state.profile).first()
-            started = _when(state.started) or now
-            site_rows[name] = HubSession.objects.create(
-                user=user,
-                profile=profile,
-                hub_username=name,
-                status=HubSession.Status.RUNNING if state.ready else HubSession.Status.STARTING,
-                origin=HubSession.Origin.HUB,
-                requested_at=started,
-                started_at=started if state.ready else None,
-                hub_started=state.started,
-                cost_weight=profile.cost_weight if profile else 1.0,
-                organization_id=selectors.charged_organization(user),
-            )
+            site_rows[name] = ledger.adopt(user, name, profile, state)
             report.adopted.append(name)
         elif row.status == HubSession.Status.STARTING:
             services.refresh(row)
 
     # Stops the site never saw: culled, crashed, or lost in a hub restart.
     for name, row in site_rows.items():
-        if name in running or row.status == HubSession.Status.STARTING:
-            if name not in running and row.status == HubSession.Status.STARTING:
-                services.refresh(row)
+        if name in running:
             continue
-        services.close(row, "gone", now)
+        if row.status == HubSession.Status.STARTING:
+            # A launch job may still be waiting to ask the hub: only a stale row is failed here.
+            services.refresh(row, gone_after=2 * settings.KC_SPAWN_TIMEOUT_S)
+            continue
+        ledger.close(row, "gone", now)
         report.closed.append(name)
 
     # Meter and enforce limits on what runs.
@@ -105,9 +108,7 @@ def reconcile(now: datetime | None = None) -> Report:
         if row is None or row.status != HubSession.Status.RUNNING:
             continue
         report.metered += 1
-        HubSession.objects.filter(pk=row.pk).update(
-            charged_seconds=row.runtime_seconds(now) * row.cost_weight
-        )
+        ledger.meter(row, now)
         reason = _limit_reason(row, state, now)
         if reason:
             try:
@@ -125,7 +126,7 @@ def reconcile(now: datetime | None = None) -> Report:
                 )
             except HubError as exc:
                 log.warning("could not warn %s: %s", name, exc)
-            HubSession.objects.filter(pk=row.pk).update(warned_at=now)
+            ledger.mark_warned(row, now)
             report.warned.append(name)
     return report
 
@@ -139,7 +140,7 @@ def _limit_reason(row: HubSession, state, now: datetime) -> str:
         return ""
     if row.started_at and (now - row.started_at) > timedelta(seconds=profile.max_age_s):
         return "max-age"
-    last = _when(state.last_activity)
+    last = ledger.hub_time(state.last_activity)
     if last and (now - last) > timedelta(seconds=profile.idle_timeout_s):
         return "idle"
     return ""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from compute import ledger
 from compute.models import Allocation, GpuProfile, HubSession
 from learning.models import Cohort
 
@@ -40,24 +41,21 @@ def may_use(user, profile: GpuProfile) -> bool:
 
 
 def live_charge(session: HubSession, now=None) -> float:
-    """GPU-seconds × weight, counting a running session up to now."""
-    if session.status == HubSession.Status.RUNNING and session.stopped_at is None:
-        return session.runtime_seconds(now) * session.cost_weight
-    return session.charged_seconds
+    return ledger.live_charge(session, now)
 
 
 def used_gpu_hours(user, now=None) -> float:
     closed = (
         HubSession.objects.filter(user=user)
-        .exclude(status=HubSession.Status.RUNNING)
+        .exclude(status__in=HubSession.ACTIVE)
         .aggregate(total=Sum("charged_seconds"))["total"]
         or 0.0
     )
-    running = sum(
-        live_charge(s, now)
-        for s in HubSession.objects.filter(user=user, status=HubSession.Status.RUNNING)
+    active = sum(
+        ledger.live_charge(s, now)
+        for s in HubSession.objects.filter(user=user, status__in=HubSession.ACTIVE)
     )
-    return (closed + running) / 3600
+    return (closed + active) / 3600
 
 
 def granted_gpu_hours(user) -> float:
@@ -73,7 +71,7 @@ def granted_gpu_hours(user) -> float:
 
 def organization_used_hours(organization_id: int, now=None) -> float:
     rows = HubSession.objects.filter(organization_id=organization_id)
-    return sum(live_charge(s, now) for s in rows) / 3600
+    return sum(ledger.live_charge(s, now) for s in rows) / 3600
 
 
 def organization_pool_hours(organization_id: int) -> float | None:
@@ -129,9 +127,43 @@ def budget_for(user, now=None) -> Budget:
     )
 
 
-def active_session(user) -> HubSession | None:
+def live_session(user) -> HubSession | None:
+    """The user's one starting or running session."""
     return (
-        HubSession.objects.filter(user=user, status__in=HubSession.ACTIVE)
+        HubSession.objects.filter(user=user, status__in=HubSession.LIVE)
         .select_related("profile")
         .first()
     )
+
+
+def stopping_session(user) -> HubSession | None:
+    """The user's last session while the hub is still stopping it."""
+    return HubSession.objects.filter(user=user, status=HubSession.Status.STOPPING).first()
+
+
+def session_history(user, limit: int | None = None) -> QuerySet[HubSession]:
+    rows = HubSession.objects.filter(user=user).select_related("profile")
+    return rows[:limit] if limit else rows
+
+
+@dataclass
+class UsageRow:
+    """One session as the usage pages and CSV show it (charged seconds up to now while active)."""
+
+    session: HubSession
+    runtime_seconds: float
+    charged_seconds: float
+
+
+def usage_rows(sessions: list[HubSession], now=None) -> list[UsageRow]:
+    now = now or timezone.now()
+    return [UsageRow(s, s.runtime_seconds(now), ledger.live_charge(s, now)) for s in sessions]
+
+
+def charge_per_user(sessions: list[HubSession], now=None) -> dict[str, float]:
+    """GPU-seconds charged per username."""
+    totals: dict[str, float] = {}
+    for s in sessions:
+        key = s.user.get_username()
+        totals[key] = totals.get(key, 0.0) + ledger.live_charge(s, now)
+    return totals

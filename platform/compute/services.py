@@ -1,4 +1,8 @@
-"""Write paths of sessions: launch, follow the spawn, deliver notebooks, stop, submit from a session."""
+"""Write paths of sessions: launch, follow the spawn, deliver notebooks, stop, submit from a session.
+
+Every change to a session row goes through compute.ledger; the hub is asked here. Web requests
+use `request_launch` / `request_stop`, which return at once and leave the hub to compute.runner.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,10 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compute import selectors
+from compute import ledger, runner, selectors
 from compute.backends import get_backend
 from compute.hub import HubError, HubTimeout, HubUnavailable
 from compute.models import GpuProfile, HubSession
@@ -27,8 +30,16 @@ class SessionError(ValueError):
 
 
 def _unreachable() -> SessionError:
+    # Only said when the hub could not be reached at all (connection refused): true then.
     return SessionError(
         _("The session service cannot be reached right now. Nothing was started; try again soon.")
+    )
+
+
+def _no_answer() -> str:
+    return _(
+        "The session service did not answer in time. If your server starts after all, it will "
+        "appear here within a minute; otherwise try again."
     )
 
 
@@ -39,8 +50,8 @@ def _backend_or_error():
     return backend
 
 
-def launch(user, profile_slug: str) -> HubSession:
-    """Start the user's one server with a profile they may use and can pay for."""
+def _open(user, profile_slug: str) -> HubSession:
+    """The checks that need no hub, then the ledger row (state `starting`)."""
     backend = _backend_or_error()
     profile = GpuProfile.objects.filter(slug=profile_slug, active=True).first()
     if profile is None or not selectors.may_use(user, profile):
@@ -54,52 +65,105 @@ def launch(user, profile_slug: str) -> HubSession:
             )
             % {"used": budget.used, "granted": budget.granted}
         )
-    name = backend.account_name(user)
     try:
-        with transaction.atomic():
-            session = HubSession.objects.create(
-                user=user,
-                profile=profile,
-                hub_username=name,
-                cost_weight=profile.cost_weight,
-                organization_id=selectors.charged_organization(user),
-            )
-    except IntegrityError:
+        return ledger.open_session(
+            user, profile, backend.account_name(user), selectors.charged_organization(user)
+        )
+    except ledger.AlreadyActive:
         raise SessionError(
             _("You already have a session; stop it before starting another.")
         ) from None
-    try:
-        backend.ensure_account(name)
-        code = _start_within_spawn_limit(backend, name, profile.slug)
-    except HubUnavailable as exc:
-        if isinstance(exc, HubTimeout) and _server_exists(backend, name):
-            return session  # the hub took it after all: follow it like a 202
-        session.delete()  # nothing half-started: the hub never took the request
-        raise _unreachable() from None
-    except HubError as exc:
-        if exc.status == 400 and _server_exists(backend, name):
-            # the hub already runs a server the site did not know of: reconcile adopts it
-            session.delete()
-            raise SessionError(
-                _("A session is already running for you; it will appear here within a minute.")
-            ) from exc
-        _fail(session, str(exc))
-        _stop_quietly(backend, name)
-        raise SessionError(_("The session could not be started: %(why)s") % {"why": exc}) from exc
-    if code == 201:
-        refresh(session)
+
+
+def request_launch(user, profile_slug: str) -> HubSession:
+    """What the launch page does: the row now, the hub in the background (runner)."""
+    session = _open(user, profile_slug)
+    runner.submit(start_and_follow, session.pk)
     return session
 
 
-def _start_within_spawn_limit(backend, name: str, slug: str) -> int:
-    """The hub answers 429 past its concurrent-spawn limit: wait and ask again."""
+def launch(user, profile_slug: str) -> HubSession:
+    """Open a session and ask the hub to start it, in the caller's thread (commands, tests);
+    returns once the hub took the request (the server may still be spawning)."""
+    session = _open(user, profile_slug)
+    ask_hub(session, background=False)
+    return session
+
+
+def start_and_follow(session_pk: int) -> None:
+    """The background half of a launch: ask the hub, follow the spawn, deliver the notebooks."""
+    session = HubSession.objects.select_related("profile", "user").get(pk=session_pk)
+    if ask_hub(session, background=True):
+        wait_until_ready(session)
+
+
+def ask_hub(session: HubSession, background: bool) -> bool:
+    """Ask the hub to start the session's server. True when the hub took it. A refusal is written
+    to the row (background) or the row is discarded and SessionError raised (caller's thread)."""
+    backend = get_backend()
+    name = session.hub_username
+    _wait_for_previous_stop(session)
+    session.refresh_from_db()
+    if session.status != HubSession.Status.STARTING:
+        return False  # stopped before the hub was asked
+    try:
+        backend.ensure_account(name)
+        code = _start_when_free(backend, name, session.profile.slug)
+    except HubTimeout:
+        if _server_exists(backend, name):
+            return True  # the hub took it after all: follow it like a 202
+        # It may still act on the request: say so, never "nothing was started".
+        return _give_up(session, _no_answer(), background, keep=True)
+    except HubUnavailable:
+        return _give_up(session, str(_unreachable()), background)
+    except HubError as exc:
+        if exc.status == 400 and _server_exists(backend, name):
+            # the hub already runs a server the site did not know of: reconcile adopts it
+            message = _(
+                "A session is already running for you; it will appear here within a minute."
+            )
+            return _give_up(session, message, background, keep=True)
+        _stop_quietly(backend, name)
+        message = _("The session could not be started: %(why)s") % {"why": exc}
+        return _give_up(session, message, background, keep=True)
+    session.refresh_from_db()
+    if session.status != HubSession.Status.STARTING:
+        _stop_quietly(backend, name)  # a stop was asked for while the hub was starting it
+        return False
+    if code == 201:
+        refresh(session)
+    return True
+
+
+def _give_up(session: HubSession, message: str, background: bool, keep: bool = False) -> bool:
+    if background or keep:
+        ledger.fail(session, message)  # the page shows the row's message
+    else:
+        ledger.discard(session)  # nothing reached the hub: no trace in the ledger
+    if background:
+        return False
+    raise SessionError(message)
+
+
+def _wait_for_previous_stop(session: HubSession) -> None:
+    """A launch right after a stop: the hub must be done with the old server first."""
+    deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
+    stopping = HubSession.objects.filter(user_id=session.user_id, status=HubSession.Status.STOPPING)
+    while stopping.exists() and time.monotonic() < deadline:
+        time.sleep(0.25)
+
+
+def _start_when_free(backend, name: str, slug: str) -> int:
+    """Ask the hub to start the server. Past its concurrent-spawn limit (429), or while the last
+    server is still stopping (400 "pending stop"), wait and ask again."""
     deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
     delay = 0.5
     while True:
         try:
             return backend.start(name, {"profile": slug})
         except HubError as exc:
-            if exc.status != 429 or time.monotonic() > deadline:
+            busy = exc.status == 429 or (exc.status == 400 and "pending stop" in str(exc))
+            if not busy or time.monotonic() > deadline:
                 raise
         time.sleep(delay)
         delay = min(delay * 1.5, 5.0)
@@ -112,13 +176,6 @@ def _server_exists(backend, name: str) -> bool:
         return False
 
 
-def _fail(session: HubSession, message: str) -> None:
-    HubSession.objects.filter(pk=session.pk).update(
-        status=HubSession.Status.FAILED, stopped_at=timezone.now(), message=message[:2000]
-    )
-    session.refresh_from_db()
-
-
 def _stop_quietly(backend, name: str) -> None:
     try:
         backend.stop(name)
@@ -126,8 +183,10 @@ def _stop_quietly(backend, name: str) -> None:
         log.warning("could not stop the server of %s after a failed start", name)
 
 
-def refresh(session: HubSession) -> HubSession:
-    """Bring a starting session up to date with the hub; deliver notebooks once it is ready."""
+def refresh(session: HubSession, gone_after: float = 2.0) -> HubSession:
+    """Bring a starting session up to date with the hub; deliver notebooks once it is ready.
+    Only background work calls this (the launch job, the reconcile task): pages only read.
+    `gone_after`: seconds after the request when a server the hub does not have means failure."""
     if session.status != HubSession.Status.STARTING:
         return session
     backend = get_backend()
@@ -137,26 +196,23 @@ def refresh(session: HubSession) -> HubSession:
         return session
     now = timezone.now()
     if state.ready:
-        won = HubSession.objects.filter(pk=session.pk, status=HubSession.Status.STARTING).update(
-            status=HubSession.Status.RUNNING, started_at=now, hub_started=state.started
-        )
-        session.refresh_from_db()
-        if won:
-            deliver(session)
+        # Notebooks first, so that a page that sees `running` also sees what was delivered.
+        ledger.mark_running(session, state.started, delivered=deliver(session))
     elif state.pending:
         if now - session.requested_at > timedelta(seconds=settings.KC_SPAWN_TIMEOUT_S):
             _stop_quietly(backend, session.hub_username)
-            _fail(session, _("The session took too long to start and was stopped."))
-    elif now - session.requested_at > timedelta(seconds=2):
-        _fail(session, _("The session failed to start."))
+            ledger.fail(session, _("The session took too long to start and was stopped."))
+    elif now - session.requested_at > timedelta(seconds=gone_after):
+        ledger.fail(session, _("The session failed to start."))
     return session
 
 
 def wait_until_ready(session: HubSession, timeout: float | None = None) -> HubSession:
-    """Poll until the session runs, fails or times out (for commands, tests and benchmarks)."""
+    """Poll until the session runs, fails or times out (the launch job, commands, tests)."""
     deadline = time.monotonic() + (timeout or settings.KC_SPAWN_TIMEOUT_S + 5)
     while session.status == HubSession.Status.STARTING and time.monotonic() < deadline:
         time.sleep(0.25)
+        session.refresh_from_db()
         refresh(session)
     return session
 
@@ -178,7 +234,8 @@ def open_assignments(user) -> list[tuple[Cohort, object]]:
 
 
 def deliver(session: HubSession) -> list[str]:
-    """Write released notebooks of open assignments into the server; never over an existing file."""
+    """Write released notebooks of open assignments into the server; never over an existing file.
+    Returns the paths written (the caller records them in the ledger)."""
     backend = get_backend()
     written = []
     try:
@@ -193,28 +250,11 @@ def deliver(session: HubSession) -> list[str]:
             written.append(path)
     except HubError as exc:
         log.warning("delivery to %s stopped: %s", session.hub_username, exc)
-    if written:
-        HubSession.objects.filter(pk=session.pk).update(delivered=session.delivered + written)
-        session.refresh_from_db()
     return written
 
 
-def close(session: HubSession, reason: str, stopped_at=None) -> None:
-    """Write the final charge of a session that no longer runs."""
-    stopped_at = stopped_at or timezone.now()
-    charged = 0.0
-    if session.started_at is not None:
-        charged = max(0.0, (stopped_at - session.started_at).total_seconds()) * session.cost_weight
-    HubSession.objects.filter(pk=session.pk, status__in=HubSession.ACTIVE).update(
-        status=HubSession.Status.STOPPED,
-        stopped_at=stopped_at,
-        charged_seconds=charged,
-        stop_reason=reason[:32],
-    )
-    session.refresh_from_db()
-
-
 def stop(session: HubSession, reason: str = "user") -> HubSession:
+    """Stop a server in the caller's thread (commands, the reconcile task) and close its row."""
     backend = _backend_or_error()
     try:
         backend.stop(session.hub_username)
@@ -222,11 +262,40 @@ def stop(session: HubSession, reason: str = "user") -> HubSession:
         raise _unreachable() from None
     except HubError as exc:
         raise SessionError(_("The session could not be stopped: %(why)s") % {"why": exc}) from exc
-    if session.status == HubSession.Status.STARTING:
-        _fail(session, _("Stopped before it was ready."))
-    else:
-        close(session, reason)
+    ledger.request_stop(session, reason)
+    ledger.close(session, reason)
     return session
+
+
+def request_stop(session: HubSession, reason: str = "user") -> HubSession:
+    """What the stop button and logout do: the charge ends now, the hub stops it in the
+    background (the row stays `stopping` until the hub no longer has the server)."""
+    ledger.request_stop(session, reason)
+    runner.submit(finish_stop, session.pk)
+    return session
+
+
+def finish_stop(session_pk: int) -> None:
+    """Stop the server on the hub and close the row once the hub has let it go. Whatever is
+    left (hub unreachable) the reconcile task finishes."""
+    session = HubSession.objects.get(pk=session_pk)
+    backend = get_backend()
+    deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
+    while session.status == HubSession.Status.STOPPING:
+        try:
+            state = backend.state(session.hub_username)
+            if not state.exists:
+                ledger.close(session, session.stop_reason)
+                return
+            if state.pending != "stop":
+                backend.stop(session.hub_username)
+        except HubError as exc:
+            log.warning("stopping the server of %s: %s", session.hub_username, exc)
+        if time.monotonic() > deadline:
+            log.warning("the server of %s is still stopping; reconcile will close it", session)
+            return
+        time.sleep(0.25)
+        session.refresh_from_db()
 
 
 def submit_from_session(user, cohort: Cohort, slug: str):
@@ -234,7 +303,7 @@ def submit_from_session(user, cohort: Cohort, slug: str):
     from grading.models import Submission
     from grading.services import submit
 
-    session = selectors.active_session(user)
+    session = selectors.live_session(user)
     if session is None or session.status != HubSession.Status.RUNNING:
         raise SessionError(_("You have no running session to submit from."))
     assignment = cohort.version.assignments.filter(slug=slug).first()

@@ -9,10 +9,14 @@ urlpatterns = [
     path("sessions/<int:pk>/events", views.session_events, name="session-events"),
     path("sessions/<int:pk>/stop", views.session_stop, name="session-stop"),
     path("sessions/usage/", views.usage, name="session-usage"),
+    path("sessions/usage.csv", views.usage_csv, name="session-usage-csv"),
     path(
         "cohorts/<int:pk>/assignments/<slug:slug>/submit-from-session",
         views.submit_from_session,
         name="session-submit",
     ),
     path("teach/cohorts/<int:pk>/gpu-usage/", views.cohort_usage, name="cohort-gpu-usage"),
+    path(
+        "teach/cohorts/<int:pk>/gpu-usage.csv", views.cohort_usage_csv, name="cohort-gpu-usage-csv"
+    ),
 ]

@@ -1,10 +1,18 @@
-"""Pages: launch a session (spawn progress streamed), stop it, submit from it, usage reports."""
+"""Pages: launch a session (spawn progress streamed), stop it, submit from it, usage reports.
+
+No page waits on the hub to start or stop anything (compute.runner does that in the background),
+and no page that shows sessions writes to the database: they read what compute.ledger wrote.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
+import threading
+import time
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -14,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import require
-from compute import plots, selectors, services
+from compute import ledger, plots, selectors, services
 from compute.backends import get_backend
+from compute.figures import gpu_time
 from compute.hub import HubError
 from compute.models import HubSession
 from learning.models import Cohort
@@ -24,17 +33,14 @@ from learning.models import Cohort
 @login_required
 def sessions(request: HttpRequest) -> HttpResponse:
     require(request.user, "session.launch")
-    active = selectors.active_session(request.user)
-    if active is not None:
-        active = services.refresh(active)
-        if not active.is_active:
-            active = None
+    active = selectors.live_session(request.user)
     context = {
         "profiles": selectors.usable_profiles(request.user),
         "budget": selectors.budget_for(request.user),
         "active": active,
+        "stopping": selectors.stopping_session(request.user),
         "open_url": get_backend().open_url(active.hub_username) if active else "",
-        "history": HubSession.objects.filter(user=request.user).select_related("profile")[:10],
+        "history": selectors.usage_rows(list(selectors.session_history(request.user, 10))),
     }
     return render(request, "compute/sessions.html", context)
 
@@ -44,7 +50,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
 def launch(request: HttpRequest) -> HttpResponse:
     require(request.user, "session.launch")
     try:
-        services.launch(request.user, request.POST.get("profile", ""))
+        services.request_launch(request.user, request.POST.get("profile", ""))
     except services.SessionError as exc:
         messages.error(request, str(exc))
     return redirect("sessions")
@@ -58,8 +64,8 @@ def _own_session(request: HttpRequest, pk: int) -> HubSession:
 
 @login_required
 def session_status(request: HttpRequest, pk: int) -> HttpResponse:
-    session = services.refresh(_own_session(request, pk))
-    open_url = get_backend().open_url(session.hub_username) if session.is_active else ""
+    session = _own_session(request, pk)
+    open_url = get_backend().open_url(session.hub_username) if session.is_live else ""
     return render(request, "compute/_status.html", {"session": session, "open_url": open_url})
 
 
@@ -67,36 +73,68 @@ def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-@login_required
-def session_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """The hub's spawn progress, relayed as server-sent events, then the link when ready."""
-    session = _own_session(request, pk)
+# Each open event stream holds a web thread for a spawn's length: at most KC_EVENT_STREAMS per
+# process, so that the hub's calls to the site (OAuth, userinfo) and every short request always
+# find a free thread (deploy/gunicorn.conf.py gives each worker more threads than that).
+_streams: threading.BoundedSemaphore | None = None
+_streams_lock = threading.Lock()
 
-    def stream() -> Iterator[str]:
-        if session.status == HubSession.Status.STARTING:
+
+def _stream_slots() -> threading.BoundedSemaphore:
+    global _streams
+    with _streams_lock:
+        if _streams is None:
+            _streams = threading.BoundedSemaphore(settings.KC_EVENT_STREAMS)
+        return _streams
+
+
+def _relay_spawn(session: HubSession) -> Iterator[str]:
+    """The hub's spawn progress as server-sent events, then `done` once the ledger row (written
+    by the launch job) is no longer starting. Reads only."""
+    deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S + 30
+    relayed = False
+    while time.monotonic() < deadline:
+        session.refresh_from_db()
+        if session.status != HubSession.Status.STARTING:
+            break
+        if not relayed:
             try:
                 for event in get_backend().progress(session.hub_username):
-                    yield _sse(
-                        "progress",
-                        {
-                            "progress": event.get("progress", 0),
-                            "message": event.get("message", ""),
-                        },
-                    )
+                    relayed = True
+                    data = {
+                        "progress": event.get("progress", 0),
+                        "message": event.get("message", ""),
+                    }
+                    yield _sse("progress", data)
                     if event.get("ready") or event.get("failed"):
                         break
-            except HubError as exc:
-                yield _sse("progress", {"progress": 0, "message": str(exc)})
-        final = services.refresh(session)
-        if final.status == HubSession.Status.STARTING:
-            services.wait_until_ready(final, timeout=5)
-        payload = {"status": final.status, "message": final.get_status_display()}
-        if final.status == HubSession.Status.RUNNING:
-            payload["url"] = get_backend().open_url(final.hub_username)
-            payload["delivered"] = final.delivered
-        elif final.message:
-            payload["message"] = final.message
-        yield _sse("done", payload)
+            except HubError:
+                pass  # not asked of the hub yet (or it is busy): the row tells the outcome
+        time.sleep(0.25)
+    payload = {"status": session.status, "message": session.get_status_display()}
+    if session.status == HubSession.Status.RUNNING:
+        payload["url"] = get_backend().open_url(session.hub_username)
+        payload["delivered"] = session.delivered
+    elif session.message:
+        payload["message"] = session.message
+    yield _sse("done", payload)
+
+
+@login_required
+def session_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Spawn progress, relayed as server-sent events, then the outcome (`done`). When this process
+    already relays its share of streams, it answers `busy`: the page then polls instead."""
+    session = _own_session(request, pk)
+    slots = _stream_slots()
+
+    def stream() -> Iterator[str]:
+        if not slots.acquire(blocking=False):
+            yield _sse("busy", {"retry_ms": 2000})
+            return
+        try:
+            yield from _relay_spawn(session)
+        finally:
+            slots.release()
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
@@ -108,12 +146,12 @@ def session_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 @require_POST
 def session_stop(request: HttpRequest, pk: int) -> HttpResponse:
     session = _own_session(request, pk)
-    if not session.is_active:
+    if not session.is_live:
         messages.info(request, _("This session has already ended."))
         return redirect("sessions")
     try:
-        services.stop(session)
-        messages.success(request, _("Your session was stopped."))
+        services.request_stop(session)
+        messages.success(request, _("Your session is stopping."))
     except services.SessionError as exc:
         messages.error(request, str(exc))
     return redirect("sessions")
@@ -135,47 +173,78 @@ def submit_from_session(request: HttpRequest, pk: int, slug: str) -> HttpRespons
     return redirect("submission-detail", pk=submission.pk)
 
 
-def _daily(rows) -> list:
-    now = timezone.now()
+def _daily(rows, now) -> list:
     out = []
     for s in rows:
         if s.started_at is None:
             continue
         day = timezone.localdate(s.started_at)
-        out.append(
-            (day, s.profile.slug if s.profile else "?", selectors.live_charge(s, now) / 3600)
-        )
+        out.append((day, s.profile.slug if s.profile else "?", ledger.live_charge(s, now) / 3600))
     return out
 
 
 @login_required
 def usage(request: HttpRequest) -> HttpResponse:
     require(request.user, "session.launch")
-    rows = list(HubSession.objects.filter(user=request.user).select_related("profile"))
+    rows = list(selectors.session_history(request.user))
+    now = timezone.now()
     return render(
         request,
         "compute/usage.html",
         {
-            "budget": selectors.budget_for(request.user),
-            "rows": rows,
-            "plot": plots.usage_svg(_daily(rows), _("Your GPU-hours per day"), "GPU-h"),
+            "budget": selectors.budget_for(request.user, now),
+            "rows": selectors.usage_rows(rows, now),
+            "plot": plots.usage_svg(_daily(rows, now), _("Your GPU-hours per day"), "GPU-h"),
         },
     )
 
 
+def _csv_response(filename: str, header: list[str], lines: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(lines)
+    return response
+
+
 @login_required
-def cohort_usage(request: HttpRequest, pk: int) -> HttpResponse:
+def usage_csv(request: HttpRequest) -> HttpResponse:
+    require(request.user, "session.launch")
+    rows = selectors.usage_rows(list(selectors.session_history(request.user)), timezone.now())
+    lines = [
+        [
+            r.session.profile.slug if r.session.profile else "",
+            r.session.started_at.isoformat() if r.session.started_at else "",
+            r.session.stopped_at.isoformat() if r.session.stopped_at else "",
+            r.session.status,
+            gpu_time(r.runtime_seconds),
+            f"{r.runtime_seconds:.0f}",
+            gpu_time(r.charged_seconds),
+            f"{r.charged_seconds:.1f}",
+        ]
+        for r in rows
+    ]
+    header = ["profile", "started", "stopped", "status", "duration", "duration_seconds"]
+    header += ["gpu_time", "gpu_seconds"]
+    return _csv_response("gpu-usage.csv", header, lines)
+
+
+def _cohort_rows(request: HttpRequest, pk: int):
     cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
     require(request.user, "usage.cohort", cohort)
     student_ids = cohort.enrolments.values_list("user_id", flat=True)
     rows = list(
         HubSession.objects.filter(user_id__in=student_ids).select_related("profile", "user")
     )
+    return cohort, rows
+
+
+@login_required
+def cohort_usage(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort, rows = _cohort_rows(request, pk)
     now = timezone.now()
-    per_user: dict[str, float] = {}
-    for s in rows:
-        key = s.user.get_username()
-        per_user[key] = per_user.get(key, 0.0) + selectors.live_charge(s, now) / 3600
+    per_user = selectors.charge_per_user(rows, now)
     return render(
         request,
         "compute/cohort_usage.html",
@@ -183,6 +252,16 @@ def cohort_usage(request: HttpRequest, pk: int) -> HttpResponse:
             "cohort": cohort,
             "per_user": sorted(per_user.items()),
             "total": sum(per_user.values()),
-            "plot": plots.usage_svg(_daily(rows), _("Cohort GPU-hours per day"), "GPU-h"),
+            "plot": plots.usage_svg(_daily(rows, now), _("Cohort GPU-hours per day"), "GPU-h"),
         },
+    )
+
+
+@login_required
+def cohort_usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort, rows = _cohort_rows(request, pk)
+    per_user = selectors.charge_per_user(rows, timezone.now())
+    lines = [[name, gpu_time(s), f"{s:.1f}"] for name, s in sorted(per_user.items())]
+    return _csv_response(
+        f"gpu-usage-cohort-{cohort.pk}.csv", ["student", "gpu_time", "gpu_seconds"], lines
     )

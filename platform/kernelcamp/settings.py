@@ -188,6 +188,12 @@ KC_HUB_API_URL = os.environ.get("KC_HUB_API_URL", "")  # default: KC_HUB_URL + /
 KC_HUB_API_TOKEN = os.environ.get("KC_HUB_API_TOKEN", "")
 KC_HUB_TIMEOUT_S = float(os.environ.get("KC_HUB_TIMEOUT_S", "10"))
 KC_SPAWN_TIMEOUT_S = float(os.environ.get("KC_SPAWN_TIMEOUT_S", "120"))
+# Launches and stops talk to the hub in a thread pool of the web process, never in the request;
+# event streams of spawn progress are capped per process so short requests always find a thread
+# (deploy/gunicorn.conf.py gives each worker more threads than that cap).
+KC_SESSION_BACKGROUND = env_bool("KC_SESSION_BACKGROUND", True)
+KC_SESSION_THREADS = int(os.environ.get("KC_SESSION_THREADS", "64"))
+KC_EVENT_STREAMS = int(os.environ.get("KC_EVENT_STREAMS", "16"))
 KC_BUDGET_WARN_FRACTION = float(os.environ.get("KC_BUDGET_WARN_FRACTION", "0.9"))
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,

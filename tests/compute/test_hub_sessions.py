@@ -36,7 +36,8 @@ def test_launch_delivers_notebooks_submit_and_stop(hub_settings, student, grante
     from django.urls import reverse
 
     hub = hub_settings
-    session = services.launch(student, "cpu-simulator")
+    # As the launch page does: the row now, the hub asked by a background job.
+    session = services.request_launch(student, "cpu-simulator")
     # The launch page follows the hub's own spawn progress through the site's event stream.
     client = Client()
     client.force_login(student)

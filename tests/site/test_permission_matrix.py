@@ -68,8 +68,10 @@ MATRIX = {
     "session-events": ("get", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
     "session-stop": ("post", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
     "session-usage": ("get", [LOGIN, OK, OK, OK, OK, OK]),
+    "session-usage-csv": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     "session-submit": ("post", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
     "cohort-gpu-usage": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "cohort-gpu-usage-csv": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     # OAuth2/OIDC endpoints: protocol errors (no client, no token) answer every role alike.
     "oauth2_provider:authorize": ("get", [LOGIN, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL]),
     "oauth2_provider:token": ("post", [PROTOCOL] * 6),
@@ -141,6 +143,7 @@ def url_for(name: str, published, people) -> str:
         "gradebook-csv",
         "grade-override",
         "cohort-gpu-usage",
+        "cohort-gpu-usage-csv",
         "review-queue",
     }
     if name in cohort_scoped or (
