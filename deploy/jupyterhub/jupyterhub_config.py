@@ -76,6 +76,19 @@ c.ConfigurableHTTPProxy.auth_token = os.environ.get("CONFIGPROXY_AUTH_TOKEN") or
 )
 c.ConfigurableHTTPProxy.pid_file = str(DATA / "proxy.pid")
 
+# --- the hub's pages wear the site's look and send people to the site ------------------------
+# templates/ overrides the hub's page, home, login, logout, error and not-running pages: students
+# cannot start or stop servers at the hub (the site does, after its budget check), so no hub page
+# offers a button that would answer 403; they point to the site's GPU sessions page instead.
+HERE = Path(__file__).resolve().parent
+c.JupyterHub.template_paths = [str(HERE / "templates")]
+c.JupyterHub.template_vars = {
+    "kc_site_url": SITE_URL,
+    "kc_sessions_url": f"{SITE_URL}/sessions/",
+    # The site's own stylesheet, served by the site (one design system, nothing from a CDN).
+    "kc_site_css_url": os.environ.get("KC_SITE_CSS_URL", f"{SITE_URL}/static/kernelcamp/site.css"),
+}
+
 # --- who may do what -----------------------------------------------------------------------
 SITE_TOKEN = os.environ.get("KC_HUB_API_TOKEN", "")
 services = []
@@ -184,3 +197,28 @@ def apply_user_options(spawner, user_options: dict) -> None:
 
 
 c.Spawner.apply_user_options = apply_user_options
+
+
+# --- nbgrader's instructor tools for course staff only -------------------------------------
+# nbgrader installs its server and JupyterLab extensions for every server. A student's server gets
+# JUPYTER_CONFIG_PATH=nbgrader-student/, which switches off the formgrader, course list and
+# assignment list server extensions and the matching lab plugins (Formgrader, Create Assignment,
+# the Nbgrader menu); Validate stays. Roles come from the groups the site's OAuth claims give the
+# hub at login (compute/oidc.py): `cohort-<id>-ta`, `cohort-<id>-instructor`, `course-<slug>-*`.
+NBGRADER_STUDENT_CONFIG = HERE / "nbgrader-student"
+
+
+def is_course_staff(user) -> bool:
+    """An instructor or TA of some cohort or course (as the site's groups claim says), or an admin."""
+    return bool(user.admin) or any(
+        group.name.startswith("course-") or group.name.endswith(("-ta", "-instructor"))
+        for group in user.groups
+    )
+
+
+def nbgrader_config_path(spawner) -> str:
+    """JUPYTER_CONFIG_PATH for the server: empty (nbgrader as installed) for course staff."""
+    return "" if is_course_staff(spawner.user) else str(NBGRADER_STUDENT_CONFIG)
+
+
+c.Spawner.environment.update({"JUPYTER_CONFIG_PATH": nbgrader_config_path})
