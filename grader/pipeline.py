@@ -23,7 +23,9 @@ from nbgrader import utils
 from . import result as R
 from .device import Device
 from .execute import KILLED, OUTPUT_LIMIT, Executor
+from .hidden import hidden_lines, hide_outputs, redact_outputs
 from .limits import Limits
+from .policy import Hit, Policy, policy_for
 from .sandbox.base import KernelHandle
 from .sanitize import Master, sanitize
 from .scoring import CellVerdict, feedback_html, limit_tracebacks, score_cell
@@ -35,7 +37,7 @@ from .source import (
     read_notebook,
     validate_source,
 )
-from .tamper import canary_held, make_canary, scan_code
+from .tamper import canary_held, make_canary
 
 
 def normalize(nb: NotebookNode) -> NotebookNode:
@@ -52,6 +54,8 @@ class PreparedSource:
     master: Master
     release: NotebookNode
     graded_ids: list[str]
+    #: The AST policy for the cells the student controls (see grader/policy.py).
+    policy: Policy | None = None
 
     @classmethod
     def build(cls, source: NotebookNode, name: str = "source") -> PreparedSource:
@@ -62,6 +66,7 @@ class PreparedSource:
             master=Master.from_source(source),
             release=make_release(source, name),
             graded_ids=[c.grade_id for c in summary.graded_cells],
+            policy=_source_policy(source),
         )
 
     @staticmethod
@@ -81,6 +86,8 @@ class Context:
     nb: NotebookNode | None = None
     rejected: str | None = None
     verdicts: dict[str, CellVerdict] = field(default_factory=dict)
+    #: What the AST policy found in the cells the student controls.
+    hits: list[Hit] = field(default_factory=list)
 
     def log(self, line: str) -> None:
         self.result.log.append(line)
@@ -114,18 +121,42 @@ def sanitize_step(ctx: Context) -> None:
         ctx.result.flag(R.REVIEW_NEEDED)
 
 
-def scan_step(ctx: Context) -> None:
-    if ctx.nb is None:
-        return
+def _source_policy(source: NotebookNode) -> Policy:
+    """What the given code binds and the tests use, and the assignment's allow-list
+    (``kernelcamp.allow`` in the source notebook's metadata)."""
+    locked, tests, solutions = [], [], []
+    for cell in source.cells:
+        if cell.cell_type != "code" or "nbgrader" not in cell.metadata:
+            continue
+        if utils.is_solution(cell):
+            solutions.append(cell.source)
+        elif utils.is_grade(cell):
+            tests.append(cell.source)
+        elif utils.is_locked(cell):
+            locked.append(cell.source)
+    allow = source.metadata.get("kernelcamp", {}).get("allow", [])
+    allow = [a for a in allow if isinstance(a, str)] if isinstance(allow, list) else []
+    return policy_for(locked, tests, solutions, allow)
+
+
+def _student_cells(ctx: Context) -> list[tuple[int, str]]:
     master = ctx.prepared.master
-    student_cells = []
+    cells = []
     for index, cell in enumerate(ctx.nb.cells):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and not (grade_id and master.is_protected(grade_id)):
-            student_cells.append((index, cell.source))
-    reasons = scan_code(student_cells)
-    for reason in reasons:
-        ctx.result.flag(R.REVIEW_NEEDED, reason)
+            cells.append((index, cell.source))
+    return cells
+
+
+def scan_step(ctx: Context) -> None:
+    """The AST policy on every cell the student controls; hits hold later points (hold_step)."""
+    if ctx.nb is None:
+        return
+    policy = ctx.prepared.policy or _source_policy(ctx.prepared.source)
+    ctx.hits = policy.check(_student_cells(ctx))
+    for hit in ctx.hits:
+        ctx.result.flag(R.REVIEW_NEEDED, hit.reason)
 
 
 def execute_step(ctx: Context) -> None:
@@ -176,14 +207,135 @@ def execute_step(ctx: Context) -> None:
 
 
 def _hide_tracebacks(cell: NotebookNode) -> None:
-    """IPython tracebacks quote the failing source lines, which may be hidden tests: keep only
-    the exception's name and message for cells that have them."""
-    for out in cell.outputs:
-        if out.output_type == "error":
-            out.traceback = [
-                f"{out.ename}: {out.evalue}",
-                "(traceback not shown: this test cell contains hidden tests)",
-            ]
+    """A cell with hidden tests shows nothing the student's code produced (grader/hidden.py)."""
+    hide_outputs(cell)
+
+
+def redact_step(ctx: Context) -> None:
+    """No hidden test line in any output (before scoring: the outputs' kinds are kept)."""
+    if ctx.nb is None:
+        return
+    lines = [line for _, line in _hidden_sources(ctx)]
+    changed = redact_outputs(ctx.nb, sorted(set(lines), key=len, reverse=True))
+    if changed:
+        ctx.log(f"redact: hidden test lines cut from {changed} output(s)")
+
+
+def _hidden_sources(ctx: Context) -> list[tuple[int, str]]:
+    """(notebook index, hidden test line) for every cell with hidden tests."""
+    master = ctx.prepared.master
+    found = []
+    for index, cell in enumerate(ctx.nb.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in master.cells and HIDDEN_BEGIN in master.cells[grade_id].source:
+            found += [(index, line) for line in hidden_lines(master.cells[grade_id].source)]
+    return found
+
+
+WITHHELD = "[output withheld until a person has reviewed the submission]"
+
+
+def withhold_step(ctx: Context) -> None:
+    """After a policy hit, nothing a cell printed after the first hidden test reaches the
+    feedback (it could carry an encoded copy of the hidden tests); scores are already set."""
+    if ctx.nb is None or not ctx.hits:
+        return
+    hidden = _hidden_sources(ctx)
+    if not hidden:
+        return
+    first_hidden = min(index for index, _ in hidden)
+    later_ids = set()
+    for cell in ctx.nb.cells[first_hidden + 1 :]:
+        later_ids.add(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if cell.cell_type == "code" and cell.get("outputs"):
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=WITHHELD + "\n")]
+    for result in ctx.result.cells:
+        if result.grade_id in later_ids and result.status in (R.FAILED, R.ERROR):
+            result.message = f"{result.status} {WITHHELD}"
+
+
+def hold_step(ctx: Context) -> None:
+    """Points of the cells graded after the first policy hit are held for review: reported in
+    ``held_points``, never in ``score``."""
+    if not ctx.hits or ctx.nb is None:
+        return
+    first = min(ctx.hits, key=lambda h: (h.cell, h.line))
+    position = {
+        c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(ctx.nb.cells)
+    }
+    for cell in ctx.result.cells:
+        if cell.counted and position.get(cell.grade_id, -1) > first.cell:
+            cell.held = True
+            cell.message += (
+                f"\n[held for review: cell {first.cell + 1}, line {first.line} uses "
+                f"{first.name!r} ({first.construct})]"
+            )
+    _recount(ctx.result)
+
+
+def _recount(result: R.GradeResult) -> None:
+    result.score = sum(c.points for c in result.cells if c.counted and not c.held)
+    result.held_points = sum(c.points for c in result.cells if c.counted and c.held)
+
+
+#: Whether held points get a verifying run (tests that only check holds switch it off to save
+#: a kernel per submission).
+VERIFY_HELD = True
+
+
+def verify_step(ctx: Context) -> None:
+    """A verifying run in a fresh kernel, when points are held and every hit lies in a scratch
+    cell (not an answer cell): the notebook runs again without those cells, and a held cell that
+    passes there gets its points (at most what it earned first) released. Hits in answer cells,
+    or anything the second run flags, keep the points held for a person."""
+    held = [c for c in ctx.result.cells if c.held and c.points > 0]
+    if not held or ctx.nb is None or not VERIFY_HELD:
+        return
+    master = ctx.prepared.master
+    hit_cells = sorted({h.cell for h in ctx.hits})
+    for index in hit_cells:
+        grade_id = ctx.nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in master.cells:
+            ctx.log(f"verify: not run (cell {index + 1} with a policy hit is an answer cell)")
+            return
+    nb = copy.deepcopy(ctx.nb)
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in hit_cells]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    second = Context(
+        prepared=ctx.prepared,
+        submission=nb,
+        name=ctx.name,
+        limits=ctx.limits,
+        device=ctx.device,
+        get_kernel=ctx.get_kernel,
+        result=R.GradeResult(cells=[], score=0.0, max_score=0.0, device=ctx.result.device),
+        nb=nb,
+    )
+    scan_step(second)
+    execute_step(second)
+    score_step(second)
+    distrust = {R.TAMPERED_RUNTIME, R.KERNEL_KILLED, R.REVIEW_NEEDED, "protocol-violation"}
+    if second.hits or distrust & set(second.result.flags):
+        ctx.log(f"verify: second run flagged {second.result.flags}; points stay held")
+        return
+    released = []
+    for cell in held:
+        again = second.result.cell(cell.grade_id)
+        if again.status == R.PASSED and not again.held:
+            cell.points = min(cell.points, again.points)
+            cell.held = False
+            cell.message += "\n[released: passed again in a fresh kernel without the flagged cells]"
+            released.append(cell.grade_id)
+    if released:
+        dropped = ", ".join(str(i + 1) for i in hit_cells)
+        ctx.result.reasons.append(
+            f"verified in a fresh kernel without cell(s) {dropped}: points of "
+            f"{', '.join(released)} released"
+        )
+    ctx.log(f"verify: {second.result.duration_s or 0:.2f} s, released {released}")
+    _recount(ctx.result)
 
 
 def score_step(ctx: Context) -> None:
@@ -236,7 +388,11 @@ STEPS: tuple[Step, ...] = (
     sanitize_step,
     scan_step,
     execute_step,
+    redact_step,
     score_step,
+    hold_step,
+    verify_step,
+    withhold_step,
     feedback_step,
 )
 

@@ -9,9 +9,9 @@ import threading
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
-from nbgrader import utils
 from nbgrader.preprocessors import LimitOutput
 
+from . import plain
 from . import result as R
 from .execute import KILLED, NOT_RUN, OUTPUT_LIMIT, TIMEOUT, CellRun
 
@@ -74,13 +74,15 @@ def score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.C
             "withheld: the grading environment was modified before this test ran; "
             "an instructor will review the submission",
         )
-    points, _ = utils.determine_grade(cell)
+    points, note = plain.determine_grade(cell)
     if points is None:
         return result(R.NEEDS_MANUAL, 0.0, "needs a grade from an instructor")
     error = _error_text(cell)
     if points > 0:
         message = "passed" if points >= max_points else f"partial credit: {points:g}/{max_points:g}"
-        return result(R.PASSED, float(points), message)
+        return result(R.PASSED, float(points), f"{message} ({note})" if note else message)
+    if note and not error:
+        return result(R.FAILED, 0.0, note)
     if error:
         status = R.FAILED if error.startswith("AssertionError") else R.ERROR
         return result(status, 0.0, error)

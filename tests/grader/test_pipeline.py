@@ -19,7 +19,7 @@ from grader.pipeline import Context, PreparedSource, run_pipeline
 from grader.sandbox import SandboxError, get_sandbox_class
 from grader.sanitize import sanitize
 from grader.scoring import CellVerdict, score_cell
-from grader.tamper import canary_held, make_canary, scan_code
+from grader.tamper import canary_held, make_canary
 
 from .conftest import ATTACKS, FIXTURES, TEST_LIMITS, build, fixture_bytes
 
@@ -81,23 +81,30 @@ def test_invented_grade_cell_loses_its_metadata(prepared):
 
 
 @pytest.mark.parametrize(
-    ("name", "pattern"),
+    ("name", "construct"),
     [
-        ("input_transformer", "input-transformer"),
-        ("event_hook", "event-hook"),
-        ("event_hook", "traceback-hook"),
-        ("patch_numpy_testing", "testing-patch"),
+        ("input_transformer", "shell"),
+        ("event_hook", "shell"),
+        ("patch_numpy_testing", "monkeypatch"),
     ],
 )
-def test_scan_flags_known_cheats(prepared, name, pattern):
+def test_scan_flags_known_cheats(prepared, name, construct):
     nb = nbformat.reads(fixture_bytes(name).decode(), as_version=4)
-    reasons = scan_code([(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"])
-    assert any(f"[{pattern}]" in r for r in reasons)
+    hits = prepared.policy.check(
+        [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    )
+    assert any(h.construct == construct for h in hits), [h.reason for h in hits]
 
 
 def test_scan_leaves_an_honest_answer_alone(prepared):
     nb = nbformat.reads(fixture_bytes("correct").decode(), as_version=4)
-    assert scan_code([(i, c.source) for i, c in enumerate(nb.cells)]) == []
+    student = [
+        (i, c.source)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("locked")
+    ]
+    assert len(student) == 2
+    assert prepared.policy.check(student) == []
 
 
 def _exec_canary(code, namespace):
@@ -119,8 +126,9 @@ def test_canary_passes_when_assertions_are_neutered(monkeypatch):
     assert not canary_held(_exec_canary(make_canary().code, {}))
 
 
-def _graded_cell(points=3.0, requires_gpu=False, outputs=()):
-    cell = nbformat.v4.new_code_cell("pass")
+def _graded_cell(points=3.0, requires_gpu=False, outputs=(), source="check()"):
+    # A test cell ending in an expression: only such a cell can display a partial-credit result.
+    cell = nbformat.v4.new_code_cell(source)
     cell.metadata["nbgrader"] = {
         "grade": True,
         "solution": False,
