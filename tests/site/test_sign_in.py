@@ -124,3 +124,19 @@ def test_the_admin_login_obeys_the_same_limit(people, settings):
     client = Client()
     client.post(admin_login, {"username": "staffer", "password": "pw-for-tests-123"})
     assert "_auth_user_id" not in client.session
+
+
+def test_operator_sends_links_to_accounts_made_elsewhere(people, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.KC_SITE_URL = "https://camp.example.edu"
+    made_in_admin = User.objects.create(username="guest", email="guest@example.org")
+    made_in_admin.set_unusable_password()
+    made_in_admin.save()
+    out = StringIO()
+    call_command("send_password_links", "guest@example.org", "stud", stdout=out, stderr=StringIO())
+    # "stud" has a password already: only the guest gets a link.
+    assert [m.to for m in mail.outbox] == [["guest@example.org"]]
+    assert link_in(mail.outbox[0]) in out.getvalue()
