@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import Organization, OrganizationMembership, User
+from accounts.models import ExternalIdentity, Organization, OrganizationMembership, User
 
 
 @admin.register(User)
@@ -22,3 +22,10 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(admin.ModelAdmin):
+    list_display = ("user", "issuer", "subject", "created_at")
+    search_fields = ("user__username", "user__email", "subject")
+    raw_id_fields = ("user",)

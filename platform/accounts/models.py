@@ -97,3 +97,28 @@ class RateLimitHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExternalIdentity(models.Model):
+    """An account at the institution's OpenID Connect provider, linked to a KernelCamp user.
+
+    Linked on the first sign-in by a verified email address (or by an operator), then found by
+    the provider's stable subject, so a later change of address does not lose the account.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_subject")
+        ]
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+
+    def __str__(self) -> str:
+        return f"{self.user} = {self.subject} @ {self.issuer}"

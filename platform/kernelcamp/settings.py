@@ -279,3 +279,13 @@ KC_SUBMISSIONS_PER_MINUTE = int(os.environ.get("KC_SUBMISSIONS_PER_MINUTE", "5")
 
 # /readyz: the grading queue counts as stalled when its oldest waiting task is older than this.
 KC_READY_MAX_QUEUE_WAIT_S = float(os.environ.get("KC_READY_MAX_QUEUE_WAIT_S", "600"))
+
+# Optional sign-in with the institution's OpenID Connect provider (see docs/operations.md).
+# Register https://<site>/accounts/oidc/callback/ there as the redirect URI.
+KC_OIDC_ISSUER = os.environ.get("KC_OIDC_ISSUER", "").rstrip("/")
+KC_OIDC_CLIENT_ID = os.environ.get("KC_OIDC_CLIENT_ID", "")
+KC_OIDC_CLIENT_SECRET = os.environ.get("KC_OIDC_CLIENT_SECRET", "")
+KC_OIDC_SCOPES = os.environ.get("KC_OIDC_SCOPES", "openid email profile")
+KC_OIDC_LABEL = os.environ.get("KC_OIDC_LABEL", "")  # the button's text, e.g. the institution
+# Match first sign-ins by any address the provider sends, not only those it marks verified.
+KC_OIDC_TRUST_EMAILS = env_bool("KC_OIDC_TRUST_EMAILS", False)

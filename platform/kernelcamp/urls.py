@@ -34,6 +34,9 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # Optional single sign-on with the institution's OpenID Connect provider (KC_OIDC_*).
+    path("accounts/oidc/login/", account_views.oidc_login, name="oidc-login"),
+    path("accounts/oidc/callback/", account_views.oidc_callback, name="oidc-callback"),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("", include("learning.urls")),
     path("", include("grading.urls")),

@@ -62,6 +62,12 @@ def damaged_cell() -> bytes:
     return json.dumps(nb).encode()
 
 
+def too_many_cells() -> bytes:
+    nb = json.loads(student_notebook())
+    nb["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": "x"}] * 2000
+    return json.dumps(nb).encode()
+
+
 REFUSED = {
     "text file": (b"def add(a, b):\n    return a + b\n", "not valid JSON"),
     "binary": (b"\x89PNG\r\n\x1a\n\xff\xfe", "not text"),
@@ -73,6 +79,7 @@ REFUSED = {
     "another assignment": (other_assignment_notebook(), "none of its graded cells"),
     "answer cell deleted": (without_answer_cell(), "missing from this notebook: add-answer"),
     "empty": (b"", "empty"),
+    "too many cells": (too_many_cells(), "2003 cells; at most 2000"),
 }
 
 

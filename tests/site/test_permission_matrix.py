@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "outsider", "student", "ta", "instructor", "staff"]
 OK, DENIED, LOGIN, PROTOCOL = "ok", "denied", "login", "protocol-error"
+NOT_FOUND = "not-found"
 
 # name -> (method, expected outcome per role in ROLES order)
 MATRIX = {
@@ -25,6 +26,8 @@ MATRIX = {
     "password_reset_done": ("get", [OK, OK, OK, OK, OK, OK]),
     "password_reset_confirm": ("get", [OK, OK, OK, OK, OK, OK]),  # a bad token: "link expired"
     "password_reset_complete": ("get", [OK, OK, OK, OK, OK, OK]),
+    "oidc-login": ("get", [NOT_FOUND] * 6),  # single sign-on is off unless KC_OIDC_* are set
+    "oidc-callback": ("get", [NOT_FOUND] * 6),
     "healthz": ("get", [OK, OK, OK, OK, OK, OK]),
     "readyz": ("get", [OK, OK, OK, OK, OK, OK]),
     "set_language": ("post", [OK, OK, OK, OK, OK, OK]),
@@ -159,6 +162,8 @@ def outcome(response) -> str:
         return PROTOCOL
     if response.status_code == 403:
         return DENIED
+    if response.status_code == 404:
+        return NOT_FOUND
     if (
         response.status_code == 302
         and "login" in response["Location"]
