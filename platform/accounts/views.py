@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import oidc
+from accounts import oidc, ratelimit
 from accounts.forms import (
     ProfileForm,
     RateLimitedAuthenticationForm,
@@ -82,6 +82,20 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = SetPasswordLinkForm
     email_template_name = "registration/password_reset_email.txt"
+
+    def form_valid(self, form):
+        """Limited per client address (429, said so) and per email address (silently: the
+        page must not tell whether an account exists), so nobody can flood an inbox."""
+        hourly = settings.KC_PASSWORD_RESETS_PER_HOUR
+        address = ratelimit.client_ip(self.request)
+        wait = ratelimit.take(f"reset-ip:{address}", hourly, 3600)
+        if wait:
+            form.add_error(None, ratelimit.wait_message(wait))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        email = form.cleaned_data["email"].strip().lower()
+        if ratelimit.take(f"reset-email:{email}", max(1, hourly // 3), 3600):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 def _safe_next(request, url: str) -> str:

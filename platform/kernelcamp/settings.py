@@ -275,6 +275,7 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.RateLimitedModelBackend"]
 KC_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("KC_LOGIN_FAILURES_PER_ACCOUNT", "5"))
 KC_LOGIN_FAILURES_PER_IP = int(os.environ.get("KC_LOGIN_FAILURES_PER_IP", "30"))
 KC_LOGIN_FAILURE_WINDOW_S = int(os.environ.get("KC_LOGIN_FAILURE_WINDOW_S", "900"))
+KC_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("KC_PASSWORD_RESETS_PER_HOUR", "10"))  # per IP
 KC_SUBMISSIONS_PER_MINUTE = int(os.environ.get("KC_SUBMISSIONS_PER_MINUTE", "5"))  # 0: no limit
 
 # /readyz: the grading queue counts as stalled when its oldest waiting task is older than this.

@@ -140,3 +140,16 @@ def test_operator_sends_links_to_accounts_made_elsewhere(people, settings):
     # "stud" has a password already: only the guest gets a link.
     assert [m.to for m in mail.outbox] == [["guest@example.org"]]
     assert link_in(mail.outbox[0]) in out.getvalue()
+
+
+def test_reset_requests_cannot_flood_an_inbox(people, settings):
+    settings.KC_PASSWORD_RESETS_PER_HOUR = 6  # per address; a third of it per email address
+    client = Client(REMOTE_ADDR="198.51.100.4")
+    for _attempt in range(3):
+        sent = client.post(reverse("password_reset"), {"email": "stud@example.org"})
+        assert sent["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == 2  # the third looked the same but sent nothing
+    for _attempt in range(3):
+        client.post(reverse("password_reset"), {"email": "ta@example.org"})
+    refused = client.post(reverse("password_reset"), {"email": "inst@example.org"})
+    assert refused.status_code == 429 and "Try again in" in refused.content.decode()
