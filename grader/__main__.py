@@ -6,6 +6,10 @@ Exit codes:
   3  the submission was rejected as unreadable (a result with 0 points is still printed)
   4  the source notebook is invalid
   5  the sandbox could not start a kernel
+  6  the grader itself failed (a bug; the result says where)
+
+With --json, stdout always holds one JSON result, whatever the exit code: for 4, 5 and 6 it has
+no cells, 0 points, and the flag invalid-source, sandbox-error or grader-error with the reason.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_REJECTED, EXIT_BAD_SOURCE, EXIT_SANDBOX = 0, 3, 4, 5
+EXIT_OK, EXIT_REJECTED, EXIT_BAD_SOURCE, EXIT_SANDBOX, EXIT_GRADER = 0, 3, 4, 5, 6
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,8 +48,28 @@ def _summary(result) -> str:
     return "\n".join(lines)
 
 
+def _failure(args: argparse.Namespace, flag: str, reason: str, code: int) -> int:
+    """Report a run that produced no grade: a line on stderr, and with --json a result."""
+    print(f"error: {reason}", file=sys.stderr)
+    if args.json:
+        from .result import GradeResult
+
+        res = GradeResult(cells=[], score=0.0, max_score=0.0, device=args.device)
+        res.flag(flag, reason)
+        print(res.to_json(include_feedback=False))
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _grade(args)
+    except Exception as exc:  # noqa: BLE001 - the caller always gets an answer it can parse
+        reason = f"the grader failed: {type(exc).__name__}: {str(exc)[:500]}"
+        return _failure(args, "grader-error", reason, EXIT_GRADER)
+
+
+def _grade(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from . import Limits, Worker, result
@@ -60,24 +84,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         source = read_notebook(args.source, str(args.source))
     except SourceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_SOURCE
+        return _failure(args, "invalid-source", str(exc), EXIT_BAD_SOURCE)
     try:
         submission = args.submission.read_bytes()
     except OSError as exc:
-        print(f"error: cannot read {args.submission}: {exc.strerror}", file=sys.stderr)
-        return EXIT_REJECTED
+        reason = f"cannot read {args.submission}: {exc.strerror}"
+        return _failure(args, result.INVALID_SUBMISSION, reason, EXIT_REJECTED)
     try:
         with Worker(limits, args.device, warm=False) as worker:
             res = worker.grade(source, submission, name=args.submission.name)
     except SourceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_SOURCE
+        return _failure(args, "invalid-source", str(exc), EXIT_BAD_SOURCE)
     except SandboxError as exc:
-        print(f"error: sandbox: {exc}", file=sys.stderr)
-        return EXIT_SANDBOX
+        return _failure(args, "sandbox-error", f"sandbox: {exc}", EXIT_SANDBOX)
     if args.feedback:
-        args.feedback.write_text(res.feedback_html)
+        args.feedback.write_text(res.feedback_html, encoding="utf-8", errors="replace")
     if args.json:
         print(res.to_json(include_feedback=not args.no_feedback))
     else:

@@ -15,8 +15,13 @@ class Limits:
 
     #: Wall-clock for the whole notebook; the kernel is killed when it runs out.
     notebook_timeout: float = 120.0
-    #: Wall-clock per cell; the cell is interrupted, and if it ignores that, the kernel is killed.
+    #: CPU seconds per cell (all of the kernel's processes and threads together): the cell is
+    #: interrupted, and if it ignores that, the kernel is killed. CPU time rather than wall time,
+    #: so that a heavy but honest cell gets the same verdict on a busy machine as on an idle one.
     cell_timeout: float = 30.0
+    #: Wall-clock per cell (a cell that sleeps or waits uses no CPU); None: 4 x cell_timeout,
+    #: generous enough for a CPU-bound cell sharing the CPU with several others.
+    cell_wall_timeout: float | None = None
     #: After an interrupt, how long a cell has to stop before the kernel is killed.
     interrupt_grace: float = 2.0
     #: CPU seconds for the kernel process (RLIMIT_CPU, SIGXCPU then SIGKILL).
@@ -33,17 +38,58 @@ class Limits:
     max_open_files: int = 256
     #: Output kept per cell; the rest is cut and the result flagged "output-truncated".
     max_output_bytes: int = 256 * 1024
-    #: Output received in one cell after which the cell is stopped (a print loop).
+    #: Sizes the largest single message the grader accepts from the kernel (ZeroMQ drops any
+    #: message over 4 x this). Output beyond max_output_bytes is dropped as it arrives and the
+    #: cell goes on, bounded by its time limit: printing a lot is not a failure.
     output_stop_bytes: int = 8 * 1024**2
-    #: A cell running longer than this yields the CPU (lowest scheduling priority) until it
-    #: ends, so one submission's endless loop does not slow everyone else's feedback.
-    deprioritize_after: float = 5.0
+    #: When set, a cell running longer than this yields the CPU (lowest scheduling priority)
+    #: until it ends. Off by default: with nice 19 a heavy honest cell on a busy machine could
+    #: reach its wall-clock limit, so its score would depend on the load. The CPU-time limit
+    #: already stops an endless loop after cell_timeout seconds of CPU.
+    deprioritize_after: float | None = None
     #: Kernel start-up allowance (not part of the notebook's time).
     startup_timeout: float = 60.0
     #: Modules imported by a warm kernel before it is handed a submission.
     preload: tuple[str, ...] = field(default=("numpy", "numba", "numba.cuda"))
 
+    @property
+    def cell_wall_limit(self) -> float:
+        return self.cell_wall_timeout or 4 * self.cell_timeout
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["preload"] = list(self.preload)
         return data
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Sizes past which the grader refuses or cuts what a submission produces, so that no input
+    can exhaust its memory or produce an unbounded result (docs/grader.md, "Bounds")."""
+
+    #: Notebook file size; larger files are refused before parsing.
+    max_notebook_bytes: int = 20 * 1024**2
+    #: Nesting of the notebook's JSON (a real notebook nests about 10 deep).
+    max_notebook_depth: int = 64
+    #: Cells in one notebook.
+    max_cells: int = 2000
+    #: Nesting of a kernel message's content; deeper messages are refused, not parsed further.
+    max_message_depth: int = 64
+    #: Output kept for the whole notebook, over all cells (max_output_bytes is per cell).
+    max_notebook_output_bytes: int = 2 * 1024**2
+    #: Characters of an error's value and of each traceback line that are kept.
+    max_error_chars: int = 10_000
+    #: Characters of one cell's source shown in the feedback, and of all cells together.
+    max_feedback_cell_source: int = 20_000
+    max_feedback_sources: int = 1_000_000
+    #: The feedback page; past it a short page with the scores alone is shown.
+    max_feedback_bytes: int = 4 * 1024**2
+    #: A cell's message, a reason, a log line in the result; and how many reasons and log lines.
+    max_message_chars: int = 8_000
+    max_reasons: int = 100
+    max_log_lines: int = 400
+    #: The result's JSON without the feedback page.
+    max_result_bytes: int = 1024**2
+
+
+BOUNDS = Bounds()

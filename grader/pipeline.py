@@ -21,12 +21,14 @@ from nbformat.v4.rwbase import rejoin_lines
 from nbgrader import utils
 
 from . import result as R
+from .bounds import bound_result
 from .device import Device
 from .execute import KILLED, OUTPUT_LIMIT, Executor
+from .feedback import short_page, summary_html
 from .hidden import hidden_lines, hide_outputs, redact_outputs
 from .limits import Limits
 from .policy import Hit, Policy, policy_for
-from .sandbox.base import KernelHandle
+from .sandbox.base import KernelHandle, SandboxError
 from .sanitize import Master, sanitize
 from .scoring import CellVerdict, feedback_html, limit_tracebacks, score_cell
 from .source import (
@@ -110,7 +112,10 @@ def sanitize_step(ctx: Context) -> None:
     if ctx.nb is None:
         return
     try:
-        ctx.nb, reasons = sanitize(ctx.nb, ctx.prepared.master, ctx.prepared.release)
+        notes: list[str] = []
+        ctx.nb, reasons = sanitize(ctx.nb, ctx.prepared.master, ctx.prepared.release, notes)
+        for note in notes:
+            ctx.result.flag(R.DUPLICATE_CELL, note)
     except Exception as exc:  # nbgrader raises ValidationError/RuntimeError on broken metadata
         ctx.rejected = f"{ctx.name}: its grading metadata could not be repaired ({exc})"
         ctx.nb = None
@@ -186,7 +191,7 @@ def execute_step(ctx: Context) -> None:
                         "the submission changed how failures are reported",
                     )
                     ctx.result.flag(R.REVIEW_NEEDED)
-            run = executor.run(cell.source)
+            run = executor.run(cell.source, label=f"cell {index + 1}")
             cell.outputs = run.outputs
             cell.execution_count = None
             ctx.log(f"cell {index + 1}: {run.status} in {run.duration:.2f} s {run.message}".strip())
@@ -197,13 +202,27 @@ def execute_step(ctx: Context) -> None:
                 ctx.result.flag(R.KERNEL_KILLED, f"cell {index + 1}: {run.message} ({reason})")
             if graded:
                 ctx.verdicts[grade_id] = CellVerdict(run, withheld=tampered)
-                if HIDDEN_BEGIN in master.cells[grade_id].source:
-                    _hide_tracebacks(cell)
+        # Late genuine messages (after a forged reply) land in the runs before the verdicts.
+        executor.finish()
+        _flag_protocol(ctx, executor)
+        for cell in ctx.nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in ctx.verdicts and HIDDEN_BEGIN in master.cells[grade_id].source:
+                _hide_tracebacks(cell)
     finally:
         tail = kernel.log_tail(2000).strip()
         if tail:
             ctx.log("kernel log: " + tail)
         kernel.close()
+
+
+def _flag_protocol(ctx: Context, executor: Executor) -> None:
+    for reason in executor.violations:
+        ctx.result.flag(R.PROTOCOL_VIOLATION, f"kernel protocol: {reason}")
+    if executor.violations:
+        ctx.result.flag(R.REVIEW_NEEDED)
+    if executor.late_outputs:
+        ctx.log(f"{executor.late_outputs} output message(s) arrived after their cell: dropped")
 
 
 def _hide_tracebacks(cell: NotebookNode) -> None:
@@ -359,7 +378,8 @@ def score_step(ctx: Context) -> None:
         cells.append(scored)
     ctx.result.cells = cells
     ctx.result.max_score = sum(c.max_points for c in cells if c.counted)
-    ctx.result.score = sum(c.points for c in cells if c.counted)
+    ctx.result.score = sum(c.points for c in cells if c.counted and not c.held)
+    ctx.result.held_points = sum(c.points for c in cells if c.counted and c.held)
     if ctx.rejected:
         ctx.result.flag(R.INVALID_SUBMISSION, ctx.rejected)
 
@@ -401,7 +421,33 @@ def run_pipeline(ctx: Context, steps: tuple[Step, ...] = STEPS) -> R.GradeResult
     started = time.monotonic()
     for step in steps:
         t0 = time.monotonic()
-        step(ctx)
+        try:
+            step(ctx)
+        except SandboxError:
+            raise  # infrastructure, not the submission: the caller retries or reports it
+        except Exception as exc:  # noqa: BLE001 - no input may crash the grader
+            _step_failed(ctx, step, exc)
         ctx.log(f"step {step.__name__}: {time.monotonic() - t0:.3f} s")
     ctx.result.duration_s = round(time.monotonic() - started, 3)
-    return ctx.result
+    return bound_result(ctx.result)
+
+
+def _step_failed(ctx: Context, step: Step, exc: Exception) -> None:
+    """A step raised on this submission: record the reason, grade what can be graded (nothing
+    that depends on the broken step counts), and go on so that a result always comes back."""
+    reason = f"the grader could not process this submission ({step.__name__}: "
+    reason += f"{type(exc).__name__}: {str(exc)[:300]})"
+    ctx.log(reason)
+    if step is feedback_step:
+        ctx.result.feedback_html = short_page(
+            summary_html(ctx.result.cells, ctx.result.score, ctx.result.max_score, 0.0),
+            "the feedback page could not be made",
+        )
+        return
+    if ctx.rejected is None:
+        ctx.rejected = reason
+        ctx.nb = None
+        ctx.verdicts.clear()
+        if step is not score_step and ctx.result.cells:
+            score_step(ctx)  # scores already given came from a notebook that is now rejected
+    ctx.result.flag(R.INVALID_SUBMISSION, reason)

@@ -23,6 +23,10 @@ OUTPUT_TRUNCATED = "output-truncated"
 REVIEW_NEEDED = "review-needed"
 INVALID_SUBMISSION = "invalid-submission"
 NETWORK_NOT_ISOLATED = "network-not-isolated"
+#: The kernel's messages were forged or out of order for some cell (its points are held).
+PROTOCOL_VIOLATION = "protocol-violation"
+#: A cell with nbgrader metadata appeared twice; the first copy counts (a note, not a cheat).
+DUPLICATE_CELL = "duplicate-cell"
 
 
 @dataclass

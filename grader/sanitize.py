@@ -1,6 +1,8 @@
 """Make the submission safe to grade: the instructor's cells and metadata win over the student's.
 
-Uses nbgrader's ClearOutput, DeduplicateIds, OverwriteCells and CheckCellMetadata. OverwriteCells
+Uses nbgrader's ClearOutput, OverwriteCells and CheckCellMetadata (duplicated ids are handled
+here rather than by DeduplicateIds, which keeps the last copy and empties the others' metadata,
+after which CheckCellMetadata rejects the notebook). OverwriteCells
 normally reads the instructor's cells from nbgrader's SQL gradebook; here it reads them from an
 in-memory view of the source notebook built the way ``nbgrader generate_assignment`` records them
 (LockCells, ClearSolutions, ClearOutput, ComputeChecksums, hidden tests kept).
@@ -21,7 +23,6 @@ from nbgrader.preprocessors import (
     ClearOutput,
     ClearSolutions,
     ComputeChecksums,
-    DeduplicateIds,
     LockCells,
     OverwriteCells,
 )
@@ -113,17 +114,21 @@ _TRACKED_KEYS = ("grade", "solution", "locked", "points", "task")
 
 
 def sanitize(
-    nb: NotebookNode, master: Master, release: NotebookNode
+    nb: NotebookNode, master: Master, release: NotebookNode, notes: list[str] | None = None
 ) -> tuple[NotebookNode, list[str]]:
     """Return the notebook to execute and the tampering found (one reason per line).
 
     ``release`` is what the student was given; a protected cell that differs from it, or is
-    missing, was tampered with.
+    missing, was tampered with. Honest oddities that change nothing (a copy-pasted cell) are
+    appended to ``notes`` instead.
     """
     reasons: list[str] = []
     resources: dict = {"kernelcamp_master": master}
     nb, resources = ClearOutput().preprocess(nb, resources)
     released = {_grade_id(c): c for c in release.cells if _grade_id(c)}
+    for note in _keep_first_copies(nb):
+        if notes is not None:
+            notes.append(note)
 
     for index, cell in enumerate(nb.cells):
         cell.metadata.pop("kernelcamp", None)  # only the source decides requires_gpu
@@ -154,13 +159,6 @@ def sanitize(
                     f"from {expected!r} to {meta.get(key)!r}"
                 )
 
-    before = [_grade_id(c) for c in nb.cells]
-    nb, resources = DeduplicateIds().preprocess(nb, resources)
-    after = [_grade_id(c) for c in nb.cells]
-    for grade_id in {g for g in before if g and before.count(g) > 1}:
-        reasons.append(f"cell {grade_id!r} appears {before.count(grade_id)} times")
-    del after
-
     # Metadata first: nbgrader's checksum covers grade/locked/points, so OverwriteCells could
     # not repair a cell whose flags were edited.
     _restore_metadata(nb, master)
@@ -168,6 +166,28 @@ def sanitize(
     reasons.extend(_restore_missing(nb, master))
     nb, resources = CheckCellMetadata().preprocess(nb, resources)
     return nb, reasons
+
+
+def _keep_first_copies(nb: NotebookNode) -> list[str]:
+    """A cell copied and pasted carries the same grade id twice. nbgrader's DeduplicateIds
+    empties the metadata of all copies but the last, and CheckCellMetadata then rejects the
+    whole notebook; here the first copy keeps its identity (it is the one graded), later copies
+    become ordinary cells that still run in their place, and a note says so."""
+    notes = []
+    first: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells):
+        grade_id = _grade_id(cell)
+        if grade_id is None:
+            continue
+        if grade_id in first:
+            del cell.metadata["nbgrader"]
+            notes.append(
+                f"cell {index + 1} is a copy of cell {first[grade_id] + 1} ({grade_id!r}): "
+                "the first one counts, the copy runs as ordinary code"
+            )
+        else:
+            first[grade_id] = index
+    return notes
 
 
 def _same_points(a: object, b: object) -> bool:

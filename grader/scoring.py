@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import os
 import re
 import threading
@@ -14,6 +15,7 @@ from nbgrader.preprocessors import LimitOutput
 from . import plain
 from . import result as R
 from .execute import KILLED, NOT_RUN, OUTPUT_LIMIT, TIMEOUT, CellRun
+from .feedback import finalize, isolate, short_page, summary_html
 
 SKIP_PREFIX = "KERNELCAMP-SKIP:"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -47,7 +49,24 @@ def _skip_reason(cell: NotebookNode) -> str | None:
 
 
 def score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.CellResult:
-    """One graded cell. The cell carries the source's metadata and, if it ran, its outputs."""
+    """One graded cell. The cell carries the source's metadata and, if it ran, its outputs.
+    A cell whose run saw forged or out-of-order kernel messages keeps the points it earned only
+    as *held* (awaiting review); the genuine failure, when one arrived, has already won."""
+    scored = _score_cell(cell, verdict, simulator)
+    run = verdict.run
+    if run is not None and run.violations and scored.counted:
+        reasons = "; ".join(run.violations)
+        if scored.points > 0:
+            scored.held = True
+            scored.message = f"held for review (kernel messages were forged: {reasons}); " + (
+                scored.message
+            )
+        else:
+            scored.message += f" (kernel messages were forged: {reasons})"
+    return scored
+
+
+def _score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.CellResult:
     meta = cell.metadata.nbgrader
     grade_id, max_points = meta["grade_id"], float(meta["points"])
     run = verdict.run
@@ -184,7 +203,8 @@ def feedback_html(
     max_score: float,
     title: str,
 ) -> str:
-    """nbgrader's feedback page. Hidden tests are shown as released (their outputs stay)."""
+    """nbgrader's feedback page. Hidden tests are shown as released (their outputs stay); the
+    student's HTML is isolated in frames and the grader's summary comes first (feedback.py)."""
     nb = copy.deepcopy(nb)
     by_id = {c.grade_id: c for c in cells}
     released = {}
@@ -211,9 +231,20 @@ def feedback_html(
                 )
         if meta.get("locked") and grade_id in released:
             cell.source = released[grade_id]
+    nb, frames = isolate(nb)
+    held = sum(c.points for c in cells if c.held and c.counted)
+    summary = summary_html(cells, score, max_score, held)
     resources = {
-        "nbgrader": {"notebook": title, "score": score, "max_score": max_score, "late_penalty": 0}
+        "nbgrader": {
+            "notebook": html.escape(title),  # the upload's file name: the template does not escape
+            "score": score,
+            "max_score": max_score,
+            "late_penalty": 0,
+        }
     }
-    with _exporter_lock:
-        body, _ = _get_exporter().from_notebook_node(nb, resources=resources)
-    return body
+    try:
+        with _exporter_lock:
+            body, _ = _get_exporter().from_notebook_node(nb, resources=resources)
+    except Exception as exc:  # noqa: BLE001 - a page with the scores beats no feedback
+        return short_page(summary, f"the notebook could not be rendered ({type(exc).__name__})")
+    return finalize(body, frames, summary)

@@ -15,13 +15,16 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4.rwbase import rejoin_lines
 
+from .limits import BOUNDS
+from .protocol import json_depth_exceeds
+
 SOLUTION_BEGIN = "### BEGIN SOLUTION"
 SOLUTION_END = "### END SOLUTION"
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 
 #: Larger notebooks are refused before parsing: they are almost always data pasted by mistake.
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = BOUNDS.max_notebook_bytes
 
 
 class SourceError(ValueError):
@@ -88,8 +91,21 @@ def read_notebook(
         raise SourceError(
             name, f"is not valid notebook JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except RecursionError as exc:
+        raise SourceError(name, "is not a notebook: its JSON nests too deeply") from exc
+    except ValueError as exc:  # numbers too long to convert, and the like
+        raise SourceError(name, f"is not valid notebook JSON ({exc})") from exc
+    # Every later step (validation, copies, nbgrader) recurses: bound the depth before them.
+    if json_depth_exceeds(raw, BOUNDS.max_notebook_depth):
+        raise SourceError(
+            name, f"is not a notebook: its JSON nests deeper than {BOUNDS.max_notebook_depth}"
+        )
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise SourceError(name, "is not a notebook: it has no cells")
+    if not isinstance(raw.get("cells", []), list):
+        raise SourceError(name, "is malformed: its cells are not a list")
+    if len(raw.get("cells", [])) > BOUNDS.max_cells:
+        raise SourceError(name, f"has more than {BOUNDS.max_cells} cells")
     major = raw.get("nbformat")
     if major != 4:
         raise SourceError(
@@ -104,12 +120,14 @@ def read_notebook(
             )
     # JSON stores sources as lists of lines; everything downstream (nbgrader's markers and
     # checksums included) works on strings, as nbformat.reads would give.
-    nb = rejoin_lines(nbformat.from_dict(raw))
     try:
+        nb = rejoin_lines(nbformat.from_dict(raw))
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         cell = _cell_of_validation_error(exc)
         raise SourceError(name, f"does not follow nbformat 4: {exc.message}", cell) from exc
+    except Exception as exc:  # noqa: BLE001 - wrong types anywhere: a reason, never a crash
+        raise SourceError(name, f"is malformed ({type(exc).__name__}: {exc})"[:300]) from exc
     return nb
 
 
