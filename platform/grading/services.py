@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grading import leases
 from grading.models import (
     AssignmentPolicy,
     CellScore,
@@ -42,13 +42,6 @@ def grading_limits():
         notebook_timeout=settings.KC_GRADING_NOTEBOOK_TIMEOUT,
         cell_timeout=settings.KC_GRADING_CELL_TIMEOUT,
     )
-
-
-def lease_seconds() -> float:
-    if settings.KC_GRADING_LEASE_SECONDS:
-        return float(settings.KC_GRADING_LEASE_SECONDS)
-    limits = grading_limits()
-    return limits.notebook_timeout + limits.startup_timeout + 60
 
 
 def queue_for(assignment: Assignment) -> str:
@@ -103,33 +96,14 @@ def enqueue_grading(submission_id: int, source_assignment_id: int | None = None)
     Submission.objects.filter(pk=submission_id).update(task_id=str(result.id))
 
 
-def _claim(submission_id: int, force: bool) -> bool:
-    """Take the submission for this worker; False when someone else holds a live lease."""
-    now = timezone.now()
-    claimable = Q(status=Submission.Status.QUEUED) | Q(
-        status=Submission.Status.RUNNING, lease_expires_at__lt=now
-    )
-    if force:
-        claimable |= Q(status__in=[Submission.Status.GRADED, Submission.Status.FAILED])
-    updated = (
-        Submission.objects.filter(pk=submission_id)
-        .filter(claimable)
-        .update(
-            status=Submission.Status.RUNNING,
-            lease_expires_at=now + timedelta(seconds=lease_seconds()),
-            attempts=F("attempts") + 1,
-        )
-    )
-    return updated == 1
-
-
 def grade_now(submission_id: int, source_assignment_id: int | None = None) -> str:
     """The body of the grading task. Safe to run twice: one submission has one grade."""
     import grader
     from grader.source import read_notebook
 
     regrade = source_assignment_id is not None
-    if not _claim(submission_id, force=regrade):
+    attempt = leases.claim(submission_id, force=regrade)
+    if attempt is None:
         return "skipped"
     submission = Submission.objects.select_related("assignment", "cohort", "student").get(
         pk=submission_id
@@ -141,27 +115,40 @@ def grade_now(submission_id: int, source_assignment_id: int | None = None) -> st
         source = read_notebook(
             source_assignment.source_notebook.encode(), source_assignment.notebook_path
         )
-        result = grader.grade(
-            source, bytes(submission.notebook), grading_limits(), settings.KC_GRADING_DEVICE
-        )
+        with leases.Heartbeat(submission_id, attempt):
+            result = grader.grade(
+                source, bytes(submission.notebook), grading_limits(), settings.KC_GRADING_DEVICE
+            )
     except Exception as exc:  # the grader itself broke: keep the submission, say why
         log.exception("grading submission %s failed", submission_id)
-        Submission.objects.filter(pk=submission_id).update(
+        Submission.objects.filter(pk=submission_id, attempts=attempt).update(
             status=Submission.Status.FAILED,
             error=f"{type(exc).__name__}: {exc}",
             lease_expires_at=None,
         )
         return "failed"
-    record_result(submission, source_assignment, result)
+    if record_result(submission, source_assignment, result, attempt=attempt) is None:
+        log.warning(
+            "submission %s: attempt %s lost its lease; result discarded", submission_id, attempt
+        )
+        return "superseded"
     return "graded"
 
 
-def record_result(submission: Submission, source_assignment: Assignment, result) -> Grade:
+def record_result(
+    submission: Submission, source_assignment: Assignment, result, attempt: int | None = None
+) -> Grade | None:
     """Write a `grader.GradeResult` as the submission's one grade, its cells and, where points are
-    held or the run flagged, a pending review; all in one transaction."""
+    held or the run flagged, a pending review; all in one transaction.
+
+    With `attempt`, only while that claim is still the latest (else None, nothing written): a
+    worker that lost its lease never writes over the grade of the worker that took over.
+    """
     due_at = due_at_for(submission.cohort, submission.student, submission.assignment.slug)
     penalty = late_penalty_percent(submission.cohort, due_at, submission.submitted_at)
     with transaction.atomic():
+        if attempt is not None and not leases.still_held(submission.pk, attempt).exists():
+            return None
         grade, _created = Grade.objects.update_or_create(
             submission=submission,
             defaults={

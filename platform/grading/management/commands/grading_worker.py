@@ -25,8 +25,16 @@ class Command(BaseCommand):
             "--interval", type=float, default=0.2, help="seconds between queue polls"
         )
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+        parser.add_argument(
+            "--reload",
+            action="store_true",
+            help="restart on code changes (off by default, even with KC_DEBUG: a restart abandons "
+            "the notebook being graded until its lease runs out)",
+        )
 
-    def handle(self, *args, queues: str, interval: float, batch: bool, **options):
+    def handle(
+        self, *args, queues: str, interval: float, batch: bool, reload: bool = False, **options
+    ):
         stop = threading.Event()
 
         def sweep() -> None:
@@ -48,6 +56,7 @@ class Command(BaseCommand):
                 queue_name=queues,
                 interval=interval,
                 batch=batch,
+                reload=reload and not batch,
                 startup_delay=False,
                 verbosity=options.get("verbosity", 1),
             )
