@@ -96,6 +96,7 @@ class Executor:
         self._last_done: _Request | None = None
         self._kept_total = 0
         self._poller: zmq.Poller | None = None
+        self._delay_start: float | None = None
         self._cores = max(1, os.cpu_count() or 1)
 
     # -- running cells -------------------------------------------------------------------------
@@ -111,6 +112,7 @@ class Executor:
         run = req.run
         started = time.monotonic()
         cpu_start = self._kernel_cpu()
+        self._delay_start = self._run_delay()
         next_cpu_check = started
         interrupted_at: float | None = None
         lowered = False
@@ -221,7 +223,13 @@ class Executor:
         longer stops cells that wait without computing."""
         wall = self.limits.cell_wall_limit
         if elapsed >= wall:
-            return f"stopped: the cell ran longer than {wall:g} s"
+            # Time the kernel spent waiting for a CPU (a busy machine) is not its own: only
+            # running and sleeping count towards the wall-clock limit.
+            waited = self._run_delay()
+            if waited is None or self._delay_start is None:
+                return f"stopped: the cell ran longer than {wall:g} s"
+            if elapsed - (waited - self._delay_start) >= wall:
+                return f"stopped: the cell ran or waited longer than {wall:g} s"
         limit = self.limits.cell_timeout
         if elapsed < limit / self._cores:
             return None  # cannot have used `limit` CPU seconds yet
@@ -234,6 +242,18 @@ class Executor:
         if cpu_now - cpu_start >= limit:
             return f"stopped: the cell used more than {limit:g} s of CPU time"
         return None
+
+    def _run_delay(self) -> float | None:
+        """Seconds the kernel's main thread has spent runnable but waiting for a CPU
+        (/proc/PID/schedstat); None when unknown."""
+        pid = getattr(getattr(self.kernel, "proc", None), "pid", None)
+        if pid is None:
+            return None
+        try:
+            with open(f"/proc/{pid}/schedstat") as fh:
+                return int(fh.read().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return None
 
     def _kernel_cpu(self) -> float | None:
         """CPU seconds used so far by the kernel and its processes; None when unknown."""

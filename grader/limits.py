@@ -19,8 +19,8 @@ class Limits:
     #: interrupted, and if it ignores that, the kernel is killed. CPU time rather than wall time,
     #: so that a heavy but honest cell gets the same verdict on a busy machine as on an idle one.
     cell_timeout: float = 30.0
-    #: Wall-clock per cell (a cell that sleeps or waits uses no CPU); None: 4 x cell_timeout,
-    #: generous enough for a CPU-bound cell sharing the CPU with several others.
+    #: Wall-clock per cell, for a cell that sleeps or waits (it uses no CPU); time the kernel
+    #: spends waiting for a CPU on a busy machine is not counted. None: 4 x cell_timeout.
     cell_wall_timeout: float | None = None
     #: After an interrupt, how long a cell has to stop before the kernel is killed.
     interrupt_grace: float = 2.0

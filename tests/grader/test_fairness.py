@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from grader import Limits, Worker
+from grader import Worker
 from grader import result as R
 
 from .builders import source_nb, submission, with_cells
@@ -56,34 +56,26 @@ def _loop_size_for(cpu_seconds: float) -> int:
         n *= 2
 
 
-def _grade_heavy(limits: Limits, n: int, hogs: int):
-    source = source_nb(
-        "def heavy(n):\n    total = 0\n    for i in range(n):\n        total += i * i\n"
-        "    return total",
-        [f"assert heavy({n}) > 0"],
-    )
-    answer = (
-        "def heavy(n):\n    total = 0\n    for i in range(n):\n        total += i * i\n"
-        "    return total"
-    )
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
-    try:
-        with Worker(limits, "simulator", warm=False) as worker:
-            return worker.grade(source, submission(source, answer))
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
-
-
 def test_a_heavy_cell_gets_the_same_verdict_beside_four_cpu_hogs():
     """About 2 s of CPU against a 3.5 s limit. Beside four busy processes its wall time is
     several times that (a wall-clock limit would time it out); the verdict must not change,
     because the limit counts the kernel's CPU time."""
     n = _loop_size_for(2.0)
-    limits = replace(TEST_LIMITS, cell_timeout=3.5)
-    idle = _grade_heavy(limits, n, hogs=0)
-    busy = _grade_heavy(limits, n, hogs=4)
+    heavy = (
+        "def heavy(n):\n    total = 0\n    for i in range(n):\n        total += i * i\n"
+        "    return total"
+    )
+    source = source_nb(heavy, [f"assert heavy({n}) > 0"])
+    data = submission(source, heavy)
+    with Worker(replace(TEST_LIMITS, cell_timeout=3.5), "simulator", warm=False) as worker:
+        idle = worker.grade(source, data)
+        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4)]
+        try:
+            busy = worker.grade(source, data)
+        finally:
+            for hog in hogs:
+                hog.kill()
+                hog.wait()
     print("idle:", [line for line in idle.log if line.startswith("cell 3")])
     print("busy:", [line for line in busy.log if line.startswith("cell 3")])
     assert [c.status for c in idle.cells] == [c.status for c in busy.cells] == [R.PASSED]
