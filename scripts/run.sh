@@ -5,7 +5,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 HOST="${KC_HOST:-127.0.0.1}"
 PORT="${KC_PORT:-8000}"
-export KC_DEBUG="${KC_DEBUG:-1}"
+# The production profile unless asked for DEBUG (KC_DEBUG=1), but plain http on loopback; the
+# secret key is made once and kept in the data dir, like the hub's token (docs/operations.md).
+export KC_DEBUG="${KC_DEBUG:-0}" KC_HTTPS="${KC_HTTPS:-0}"
+export KC_ALLOWED_HOSTS="${KC_ALLOWED_HOSTS:-127.0.0.1,localhost,[::1],$HOST}"
+SECRET_FILE="${KC_DATA_DIR:-$REPO/var}/secret-key"
+mkdir -p "$(dirname "$SECRET_FILE")"
+[ -s "$SECRET_FILE" ] || (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > "$SECRET_FILE")
+chmod 600 "$SECRET_FILE"
+export KC_SECRET_KEY="${KC_SECRET_KEY:-$(cat "$SECRET_FILE")}"
 
 say "Migrating the database"
 .venv/bin/python manage.py migrate --no-input -v 0
