@@ -191,7 +191,13 @@ def record_result(
 #: alone they do not put a submission in the review queue. Any other flag (the grader's policy
 #: and integrity flags, and any flag added later) does.
 INFORMATIONAL_FLAGS = frozenset(
-    {"output-truncated", "kernel-killed", "network-not-isolated", "invalid-submission"}
+    {
+        "output-truncated",
+        "kernel-killed",
+        "network-not-isolated",
+        "invalid-submission",
+        "duplicate-cell",  # a copy-pasted answer cell: the first counts, as nbgrader intends
+    }
 )
 
 

@@ -241,7 +241,7 @@ def test_pending_review_shows_to_the_student_and_a_regrade_reopens_a_decision(pu
 
 
 def test_informational_flags_alone_do_not_queue_a_review(published, people):
-    record(published, people["student"], 3, flags=["output-truncated"])
+    record(published, people["student"], 3, flags=["output-truncated", "duplicate-cell"])
     assert not Review.objects.exists()
     record(published, people["student"], 3, flags=["tampered-runtime"])
     assert Review.objects.count() == 1
