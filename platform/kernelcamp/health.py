@@ -59,8 +59,9 @@ def check_hub() -> str:
     client = HubClient(
         settings.KC_HUB_URL, settings.KC_HUB_API_TOKEN, api_url=settings.KC_HUB_API_URL, timeout=3
     )
-    info = client.info() or {}
-    return f"ok: JupyterHub {info.get('version', '?')}"
+    version = (client.info() or {}).get("version", "?")  # the API root answers anyone
+    whoami = client.api("GET", "/user") or {}  # this one only a valid token
+    return f"ok: JupyterHub {version}, token of {whoami.get('kind', '?')} {whoami.get('name', '?')}"
 
 
 CHECKS: dict[str, Callable[[], str]] = {
