@@ -245,3 +245,18 @@ def test_informational_flags_alone_do_not_queue_a_review(published, people):
     assert not Review.objects.exists()
     record(published, people["student"], 3, flags=["tampered-runtime"])
     assert Review.objects.count() == 1
+
+
+@pytest.mark.slow
+def test_the_real_grader_holds_points_and_the_site_queues_them(published, people):
+    cohort, student = published["cohort"], people["student"]
+    answer = "    import sys\n    sys._getframe(1)\n    return a + b"
+    submission = submit(published, student, student_notebook(answer))
+    assert services.grade_now(submission.pk) == "graded"
+    grade = submission.grade
+    assert grade.score == 0 and grade.held_points == 3 and "review-needed" in grade.flags
+    assert [c.held for c in grade.cells.all()] == [True]
+    (review,) = selectors.review_queue(cohort)
+    assert review.submission_id == submission.pk and review.counts_now
+    services.decide_review(review, "released", "harmless frame use", people["instructor"])
+    assert selectors.scores_by_assignment(cohort, student)["add"] == ("graded", 3)
