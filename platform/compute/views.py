@@ -160,11 +160,15 @@ def session_stop(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def submit_from_session(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    from accounts.ratelimit import submission_refusal
     from grading.services import SubmissionError
 
     cohort = get_object_or_404(Cohort, pk=pk)
     assignment = get_object_or_404(cohort.version.assignments, slug=slug)
     require(request.user, "submission.create", (cohort, assignment))
+    if refusal := submission_refusal(request.user, cohort, slug):  # per student, per minute
+        messages.error(request, refusal)
+        return redirect("assignment-detail", pk=pk, slug=slug)
     try:
         submission = services.submit_from_session(request.user, cohort, slug)
     except (services.SessionError, SubmissionError) as exc:
