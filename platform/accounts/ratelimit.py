@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import RateLimitHit
 
@@ -67,9 +68,12 @@ def submission_refusal(user, cohort, assignment_slug: str) -> str | None:
     wait = take(key, settings.KC_SUBMISSIONS_PER_MINUTE, 60)
     if not wait:
         return None
-    return _(
-        "You submitted this assignment %(n)d times in the last minute, the most allowed. %(wait)s"
-    ) % {"n": settings.KC_SUBMISSIONS_PER_MINUTE, "wait": wait_message(wait)}
+    limit = settings.KC_SUBMISSIONS_PER_MINUTE
+    return ngettext(
+        "You submitted this assignment %(n)d time in the last minute, the most allowed. %(wait)s",
+        "You submitted this assignment %(n)d times in the last minute, the most allowed. %(wait)s",
+        limit,
+    ) % {"n": limit, "wait": wait_message(wait)}
 
 
 def client_ip(request) -> str:

@@ -34,3 +34,13 @@ def test_a_student_may_submit_a_few_times_a_minute(published, people, settings):
     RateLimitHit.objects.update(at="2000-01-01T00:00:00Z")
     upload(client, cohort)
     assert Submission.objects.count() == 3
+
+
+def test_submitting_from_a_session_counts_against_the_same_limit(published, people, settings):
+    settings.KC_SUBMISSIONS_PER_MINUTE = 1
+    cohort = published["cohort"]
+    client = Client()
+    client.force_login(people["student"])
+    upload(client, cohort)
+    from_session = client.post(reverse("session-submit", args=[cohort.pk, "add"]), follow=True)
+    assert "1 time in the last minute" in from_session.content.decode()
