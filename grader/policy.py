@@ -65,6 +65,7 @@ WHY = {
     SERIALIZATION: "deserialises objects, which can call any function by name",
 }
 
+_FORMAT_ATTRIBUTE = re.compile(r"[.\[](\w+)")
 _HISTORY_NAME = re.compile(r"^(_i+|_i\d+|_ii+|_\d+|_oh|_ih|_dh|In|Out)$")
 _DUNDER = re.compile(r"^__\w+__$")
 
@@ -98,8 +99,8 @@ ATTRIBUTES: dict[str, str] = {
         "input_transformers_cleanup ast_transformers register_post_execute showtraceback "
         "_showtraceback set_custom_exc excepthook displayhook display_pub user_ns "
         "user_global_ns execution_count do_execute execute_request iopub_socket iopub_thread "
-        "shell_stream shell_streams comm_manager send_response kernel shell events "
-        "register_magic_function".split(),
+        "shell_stream shell_streams comm_manager send_response register_magic_function "
+        "_ip".split(),
         SHELL,
     ),
     **dict.fromkeys(
@@ -323,7 +324,7 @@ def _installed(top: str) -> bool:
 
 
 def _root_name(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.NamedExpr)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
 
@@ -373,7 +374,8 @@ class _Checker(ast.NodeVisitor):
 
     # -- attributes
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        self._check_attribute(node, node.attr, node.value, isinstance(node.ctx, ast.Store))
+        stored = isinstance(node.ctx, (ast.Store, ast.Del))
+        self._check_attribute(node, node.attr, node.value, stored)
         self.generic_visit(node)
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.AST, stored: bool) -> None:
@@ -386,6 +388,8 @@ class _Checker(ast.NodeVisitor):
             self.hit(node, IMPORT_MACHINERY, f"sys.{attr}")
         elif _DUNDER.match(attr) and attr not in SAFE_DUNDERS:
             self.hit(node, DUNDER, attr)
+        elif attr == "ma" and module is not None and module.split(".")[0] == "numpy":
+            self.hit(node, RESULT_TYPE, "numpy.ma")
         if stored:
             owner = _root_name(base)
             if module is not None:
@@ -520,6 +524,9 @@ class _Checker(ast.NodeVisitor):
             self._check_import_binding(node, a.asname or a.name, f"{module}.{a.name}")
 
     def _check_module(self, node: ast.AST, dotted: str, top_only: bool = True) -> None:
+        if dotted == "numpy.ma" or dotted.startswith("numpy.ma."):
+            # numpy.testing ignores masked elements: a fully masked array equals anything.
+            self.hit(node, RESULT_TYPE, "numpy.ma")
         top = dotted.split(".")[0]
         if top in MODULES:
             if top_only:
@@ -543,6 +550,13 @@ class _Checker(ast.NodeVisitor):
                 self.hit(node, NAMES.get(value) or ATTRIBUTES[value], value)
             elif value.startswith("_") and _HISTORY_NAME.match(value):
                 self.hit(node, HISTORY, value)
+            elif "{" in value:
+                # str.format reaches attributes: '{0.gi_frame.f_back.f_locals}'.format(g)
+                for field_name in _FORMAT_ATTRIBUTE.findall(value):
+                    if field_name in ATTRIBUTES or (
+                        _DUNDER.match(field_name) and field_name not in SAFE_DUNDERS
+                    ):
+                        self.hit(node, ATTRIBUTES.get(field_name, DUNDER), field_name)
             elif value.endswith(_MODULE_FILES):
                 # A module file written now and imported later is code no scan has seen.
                 self.hit(node, IMPORT_MACHINERY, value)

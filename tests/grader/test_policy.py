@@ -54,6 +54,12 @@ def hits(code: str, allow=()):
         ("x = (1).__class__.__base__.__subclasses__()", "dunder"),
         ("import not_a_module_anywhere_kc", "unknown-module"),
         ("\uff47\uff45\uff54_\uff49\uff50\uff59\uff54\uff48\uff4f\uff4e()", "shell"),
+        ("x = np.ma.masked_all(3)", "result-type"),
+        ("from numpy import ma", "result-type"),
+        ("s = '{0.__globals__}'.format(f)", "dunder"),
+        ("exit._ip.events", "shell"),
+        ("(t := np.testing).assert_allclose = print", "monkeypatch"),
+        ("del np.testing.assert_allclose", "monkeypatch"),
     ],
 )
 def test_policy_finds_the_construct(code, construct):
@@ -76,6 +82,9 @@ def test_policy_finds_the_construct(code, construct):
         "for _ in range(3):\n    pass\nif __name__ == '__main__':\n    print('x')",
         "import numpy as np\nfrom numba import cuda\nimport torch",
         "def square(x):\n    sum = 0\n    max = 1\n    return x * x",
+        "class Launch:\n    def __init__(self, kernel):\n        self.kernel = kernel\n"
+        "        self.events = []",
+        "print('{:.2f} ms, {name}'.format(1.5, name='x'))",
     ],
 )
 def test_policy_leaves_honest_code_alone(code):
