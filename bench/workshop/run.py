@@ -1,6 +1,6 @@
 """Workshop benchmark (issue 8, item 7): N students at once on the run command's stack.
 
-    .venv/bin/python bench/workshop/run.py [-n 30] [--no-grade] [--timeout 900]
+    .venv/bin/python bench/workshop/run.py [-n 30] [--no-grade] [--timeout 900] [--set K=V]
 
 Starts `scripts/run.sh` on free ports with its own data directory and adds N students to the
 demo cohort. First N servers are started at once directly through the hub's REST API with the
@@ -164,6 +164,13 @@ def main() -> int:
     parser.add_argument("--no-grade", action="store_true", help="do not wait for the grades")
     parser.add_argument("--timeout", type=float, default=900, help="per student, all steps")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment for run.sh, e.g. --set KC_HUB_CONCURRENT_SPAWN_LIMIT=8",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="kc-workshop-"))
     commit = subprocess.run(
@@ -176,7 +183,9 @@ def main() -> int:
         text=True,
     ).stdout.strip()
     print(f"commit {commit}{' (with uncommitted changes)' if dirty else ''}; data in {root}")
-    stack = RunCommandStack(root)
+    stack = RunCommandStack(root, dict(item.split("=", 1) for item in args.set))
+    if args.set:
+        print(f"run.sh environment: {' '.join(args.set)}")
     started = time.perf_counter()
     try:
         stack.start()
