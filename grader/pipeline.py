@@ -333,7 +333,11 @@ def verify_step(ctx: Context) -> None:
         nb=nb,
     )
     scan_step(second)
-    execute_step(second)
+    try:
+        execute_step(second)
+    except Exception as exc:  # noqa: BLE001 - a failed check keeps the points held, no more
+        ctx.log(f"verify: the second kernel failed ({exc}); points stay held")
+        return
     score_step(second)
     distrust = {R.TAMPERED_RUNTIME, R.KERNEL_KILLED, R.REVIEW_NEEDED, "protocol-violation"}
     if second.hits or distrust & set(second.result.flags):

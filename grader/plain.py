@@ -33,7 +33,15 @@ def ends_with_expression(source: str) -> bool:
         tree = ast.parse(source)
     except SyntaxError:
         return False
-    return bool(tree.body) and isinstance(tree.body[-1], ast.Expr)
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return False
+    value = tree.body[-1].value
+    # print(...) returns None, which IPython does not display.
+    return not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "print"
+    )
 
 
 def _text(output: NotebookNode) -> str:

@@ -160,6 +160,8 @@ def test_a_result_the_test_cannot_compute_is_ignored():
     cell = _test_cell("assert square(3) == 9", [_result("0.5")])
     points, note = plain.determine_grade(cell)
     assert points == 2.0 and "ignored" in note
+    cell = _test_cell("assert square(3) == 9\nprint('ok')", [_result("0.5")])
+    assert plain.determine_grade(cell)[0] == 2.0
 
 
 def test_partial_credit_reads_a_plain_number_from_the_tests_own_result():
