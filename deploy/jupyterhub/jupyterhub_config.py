@@ -2,7 +2,8 @@
 
 - configurable-http-proxy (the PyPI port or the npm package) in front, on KC_HUB_PORT;
 - the site is the OAuth2/OIDC identity provider (GenericOAuthenticator);
-- servers are local processes (SimpleLocalProcessSpawner); the GPU profile arrives in
+- servers are local processes, each under its own unprivileged Unix account (kc_spawner/);
+  the GPU profile arrives in
   user_options["profile"] and is looked up in the file `manage.py export_profiles --format local`
   writes (re-read on every spawn);
 - students cannot start servers themselves: only the site's service token can, after its
@@ -172,14 +173,30 @@ c.GenericOAuthenticator.enable_auth_state = True
 c.GenericOAuthenticator.auth_refresh_age = int(os.environ.get("KC_HUB_AUTH_REFRESH_AGE", "60"))
 c.CryptKeeper.keys = [bytes.fromhex(_secret_file("crypt_key"))]
 
-# --- servers: local processes, one per user ------------------------------------------------
-c.JupyterHub.spawner_class = "simple"
+# --- servers: local processes, one unprivileged Unix account per user ---------------------
+# kc_spawner/ (docs/sessions.md, "Isolation"): as root, each server runs as `jupyter-<name>` in
+# its own mount namespace (the checkout, the hub's and the site's data hidden; private /tmp) and
+# control group (the profile's mem_limit and cpu_limit); not as root, as the hub's user, warned.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+c.JupyterHub.spawner_class = "kc_spawner.KernelCampSpawner"
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = int(os.environ.get("KC_HUB_START_TIMEOUT", "120"))
 c.Spawner.http_timeout = int(os.environ.get("KC_HUB_HTTP_TIMEOUT", "60"))
-c.SimpleLocalProcessSpawner.home_dir_template = str(DATA / "users" / "{username}")
-BASE_ARGS = ["--allow-root"] if os.geteuid() == 0 else []  # the server refuses root otherwise
+c.KernelCampSpawner.home_base = os.environ.get("KC_SESSION_HOME_BASE", "/home")
+c.KernelCampSpawner.unix_name_prefix = os.environ.get("KC_SESSION_USER_PREFIX", "jupyter-")
+c.KernelCampSpawner.hidden_paths = [
+    str(REPO),
+    str(DATA),
+    os.environ.get("KC_DATA_DIR", str(REPO / "var")),
+    str(_credentials.parent),  # the site's data dir when run.sh set it
+]
+c.KernelCampSpawner.readonly_paths = [
+    str(Path(__file__).resolve().parent / "nbgrader-student"),  # JUPYTER_CONFIG_PATH, below
+    *filter(None, os.environ.get("KC_SESSION_READONLY_PATHS", "").split(":")),
+]
+c.KernelCampSpawner.fallback_home_template = str(DATA / "users" / "{username}")
+BASE_ARGS: list[str] = []
 c.Spawner.args = list(BASE_ARGS)
 
 

@@ -10,6 +10,8 @@ on 8000/8001 is not touched.
 from __future__ import annotations
 
 import os
+import pwd
+import secrets
 import signal
 import socket
 import subprocess
@@ -65,6 +67,8 @@ def demo(tmp_path):
         KC_HUB_PORT=str(hub_port),
         KC_HUB_INTERNAL_PORT=str(hub_internal_port),
         KC_PROXY_API_PORT=str(free_port()),
+        # The students' Unix accounts (made by the hub as root) of this run only, removed below.
+        KC_SESSION_USER_PREFIX=f"jupyter-{secrets.token_hex(2)}-",
     )
     log = tmp_path / "run.log"
     proc = subprocess.Popen(
@@ -116,6 +120,9 @@ def demo(tmp_path):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        for account in pwd.getpwall():
+            if account.pw_name.startswith(env["KC_SESSION_USER_PREFIX"]):
+                subprocess.run(["userdel", "--remove", "--force", account.pw_name], check=False)
 
 
 def _default_interrupt_signals() -> None:

@@ -69,6 +69,8 @@ def hub_profiles(tmp_path) -> dict:
 def hub(live_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("hub")
     process = Hub(root, live_server.url, hub_profiles(root))
+    # The slow profile's sitecustomize lives under /tmp, which each server sees as its own.
+    process.env["KC_SESSION_READONLY_PATHS"] = str(root / "slow-start")
     process.start()
     yield process
     process.shutdown()

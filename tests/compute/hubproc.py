@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import secrets
 import signal
 import socket
@@ -50,6 +51,8 @@ class Hub:
             "KC_HUB_OAUTH_CLIENT_SECRET": self.client_secret,
             "KC_HUB_OAUTH_CREDENTIALS": str(self.data / "absent.json"),
             "KC_HUB_AUTH_REFRESH_AGE": "1",
+            # Unix accounts of this run only (as root): parallel runs never share or delete them.
+            "KC_SESSION_USER_PREFIX": f"jupyter-{secrets.token_hex(2)}-",
         }
         self.env.pop("NUMBA_ENABLE_CUDASIM", None)  # only the simulator profile may set it
         self.process: subprocess.Popen | None = None
@@ -140,3 +143,13 @@ class Hub:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        self.remove_unix_accounts()
+
+    def remove_unix_accounts(self) -> None:
+        """userdel -r the accounts the hub's spawner made for this run (reruns start clean)."""
+        if os.geteuid() != 0:
+            return
+        prefix = self.env["KC_SESSION_USER_PREFIX"]
+        for entry in pwd.getpwall():
+            if entry.pw_name.startswith(prefix):
+                subprocess.run(["userdel", "--remove", "--force", entry.pw_name], check=False)
