@@ -119,6 +119,9 @@ ATTRIBUTES: dict[str, str] = {
 }
 for _name in ("attrgetter", "methodcaller"):
     ATTRIBUTES[_name] = DYNAMIC_ATTRIBUTE
+#: Raw memory without importing ctypes: numpy's ctypes bridge, numba's pointer arrays.
+for _name in ("ctypes", "ctypeslib", "carray", "farray", "cgutils", "from_address"):
+    ATTRIBUTES[_name] = NATIVE
 
 #: Attributes that are hits only on the sys module.
 SYS_ATTRIBUTES = {"modules": IMPORT_MACHINERY, "exc_info": FRAMES, "exception": FRAMES}
@@ -141,7 +144,7 @@ MODULES: dict[str, str] = {
     **dict.fromkeys(
         "pickle _pickle marshal copyreg shelve dill cloudpickle".split(), SERIALIZATION
     ),
-    **dict.fromkeys("ctypes _ctypes cffi mmap".split(), NATIVE),
+    **dict.fromkeys("ctypes _ctypes cffi mmap llvmlite".split(), NATIVE),
     "signal": SIGNALS,
     **dict.fromkeys(
         "threading _thread multiprocessing concurrent asyncio sched atexit weakref".split(),
@@ -557,6 +560,9 @@ class _Checker(ast.NodeVisitor):
                         _DUNDER.match(field_name) and field_name not in SAFE_DUNDERS
                     ):
                         self.hit(node, ATTRIBUTES.get(field_name, DUNDER), field_name)
+            elif value.startswith(("/proc/", "/dev/mem")):
+                # /proc/self/mem writes the interpreter's own memory.
+                self.hit(node, NATIVE, value)
             elif value.endswith(_MODULE_FILES):
                 # A module file written now and imported later is code no scan has seen.
                 self.hit(node, IMPORT_MACHINERY, value)

@@ -60,6 +60,9 @@ def hits(code: str, allow=()):
         ("exit._ip.events", "shell"),
         ("(t := np.testing).assert_allclose = print", "monkeypatch"),
         ("del np.testing.assert_allclose", "monkeypatch"),
+        ("p = np.zeros(1).ctypes.data", "native-code"),
+        ("f = open('/proc/self/mem', 'r+b')", "native-code"),
+        ("from numba import carray", "native-code"),
     ],
 )
 def test_policy_finds_the_construct(code, construct):
