@@ -43,6 +43,7 @@ CONCURRENCY = "concurrency"
 PROCESSES = "processes"
 MAGIC = "magic"
 SERIALIZATION = "serialization"
+UNCHECKED = "unchecked"
 
 WHY = {
     DYNAMIC_ATTRIBUTE: "reaches attributes by a name computed at run time, which no scan can check",
@@ -63,6 +64,7 @@ WHY = {
     PROCESSES: "starts or signals processes",
     MAGIC: "uses an IPython magic or shell command that can reach the kernel or the history",
     SERIALIZATION: "deserialises objects, which can call any function by name",
+    UNCHECKED: "is nested too deeply for the policy to check",
 }
 
 _FORMAT_ATTRIBUTE = re.compile(r"[.\[](\w+)")
@@ -228,17 +230,17 @@ class Context:
         ctx = cls()
         solution_names: set[str] = set()
         for code in solutions:
-            tree = _parse(code)
+            tree = _parse_or_none(code)
             if tree is not None:
                 solution_names |= _top_level_bindings(tree)
         for code in locked:
-            tree = _parse(code)
+            tree = _parse_or_none(code)
             if tree is None:
                 continue
             ctx.module_aliases.update(_module_aliases(tree))
             ctx.protected |= _top_level_bindings(tree)
         for code in tests:
-            tree = _parse(code)
+            tree = _parse_or_none(code)
             if tree is None:
                 continue
             ctx.module_aliases.update(_module_aliases(tree))
@@ -249,10 +251,23 @@ class Context:
         return ctx
 
 
+class _TooDeep(Exception):
+    """The cell is nested too deeply to parse or walk here (the kernel may still run it)."""
+
+
 def _parse(code: str) -> ast.Module | None:
     try:
         return ast.parse(_python_source(code))
     except (SyntaxError, ValueError):
+        return None
+    except (RecursionError, MemoryError) as exc:
+        raise _TooDeep from exc
+
+
+def _parse_or_none(code: str) -> ast.Module | None:
+    try:
+        return _parse(code)
+    except _TooDeep:
         return None
 
 
@@ -591,22 +606,29 @@ class Policy:
         """Hits in the given cells (notebook index, source), in notebook order."""
         aliases = dict(self.context.module_aliases)
         trees = []
-        for index, source in cells:
-            tree = _parse(source)
-            if tree is None:
-                continue  # a cell that does not parse does not run either
-            aliases.update(_module_aliases(tree))
-            _propagate_aliases(tree, aliases)
-            trees.append((index, source, tree))
         hits: list[Hit] = []
+        for index, source in cells:
+            try:
+                tree = _parse(source)
+                if tree is None:
+                    continue  # a cell that does not parse does not run either
+                aliases.update(_module_aliases(tree))
+                _propagate_aliases(tree, aliases)
+            except (_TooDeep, RecursionError, MemoryError):
+                hits.append(_too_deep(index))
+                continue
+            trees.append((index, source, tree))
         for index, source, tree in trees:
-            hits.extend(self._check_tree(index, tree, source.splitlines(), aliases))
-        return hits
+            try:
+                hits.extend(self._check_tree(index, tree, source.splitlines(), aliases))
+            except (_TooDeep, RecursionError, MemoryError):
+                hits.append(_too_deep(index))
+        return sorted(hits, key=lambda h: (h.cell, h.line))
 
     def check_source(
         self, cell: int, code: str, lines: list[str], aliases: dict[str, str]
     ) -> list[Hit]:
-        tree = _parse(code)
+        tree = _parse(code)  # _TooDeep propagates to check()
         if tree is None:
             return []
         return self._check_tree(cell, tree, lines, aliases)
@@ -631,6 +653,10 @@ class Policy:
         for hit in checker.hits:
             unique.setdefault((hit.cell, hit.line, hit.construct, hit.name), hit)
         return list(unique.values())
+
+
+def _too_deep(cell: int) -> Hit:
+    return Hit(cell, 1, UNCHECKED, "the whole cell", "")
 
 
 def _propagate_aliases(tree: ast.Module, aliases: dict[str, str]) -> None:

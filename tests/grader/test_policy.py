@@ -94,6 +94,14 @@ def test_policy_leaves_honest_code_alone(code):
     assert hits(code) == [], [h.reason for h in hits(code)]
 
 
+@pytest.mark.parametrize(
+    "code",
+    ["x = " + "+".join(["a"] * 50000), "x = " + "-" * 20000 + "a", "x = " + "not " * 5000 + "a"],
+)
+def test_code_too_deep_to_check_is_a_hit_not_a_crash(code):
+    assert [h.construct for h in hits(code)] == ["unchecked"]
+
+
 def test_allow_list_by_construct_or_by_name():
     assert hits("import threading", allow=["concurrency"]) == []
     assert hits("import threading", allow=["threading"]) == []
