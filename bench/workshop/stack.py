@@ -103,14 +103,19 @@ class RunCommandStack:
     def make_students(self, prefix: str, count: int) -> list[str]:
         env = {**self.env, "BENCH_PREFIX": prefix, "BENCH_COUNT": str(count)}
         env["BENCH_PASSWORD"] = PASSWORD
-        subprocess.run(
-            [str(PYTHON), "manage.py", "shell", "-c", MAKE_STUDENTS],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        for _attempt in range(3):  # the stack's services write to the same SQLite file
+            done = subprocess.run(
+                [str(PYTHON), "manage.py", "shell", "-c", MAKE_STUDENTS],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode == 0:
+                break
+            time.sleep(2)
+        else:
+            raise RuntimeError(f"could not add the students:\n{done.stderr[-3000:]}")
         return [f"{prefix}{i:03d}" for i in range(1, count + 1)]
 
     def tail(self, chars: int = 3000) -> str:
