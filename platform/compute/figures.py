@@ -15,7 +15,7 @@ def gpu_time(seconds: float | None) -> str:
     if minutes < 60:
         return _("%(n)s min") % {"n": minutes}
     hours = max(1.0, seconds / 3600)  # 59.6 minutes round up to the hour, as to "60 min"
-    digits = 2 if hours < 10 else 1 if hours < 100 else 0
+    digits = 2 if round(hours, 2) < 10 else 1 if round(hours, 1) < 100 else 0
     return _("%(n)s h") % {"n": f"{hours:.{digits}f}"}
 
 

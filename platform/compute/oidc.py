@@ -32,9 +32,18 @@ def load_or_create_rsa_key(path: Path) -> str:
         serialization.NoEncryption(),
     ).decode()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Several web workers start at once: write a whole file aside, then link it into place
+    # (atomic); whoever loses the race reads the winner's key.
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(pem)
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        pem = path.read_text()
+    finally:
+        partial.unlink()
     return pem
 
 

@@ -107,7 +107,6 @@ def ask_hub(session: HubSession, background: bool) -> bool:
     if session.status != HubSession.Status.STARTING:
         return False  # stopped before the hub was asked
     try:
-        backend.ensure_account(name)
         code = _start_when_free(backend, name, session.profile.slug)
     except HubTimeout:
         if _server_exists(backend, name):
@@ -154,14 +153,30 @@ def _wait_for_previous_stop(session: HubSession) -> None:
 
 
 def _start_when_free(backend, name: str, slug: str) -> int:
-    """Ask the hub to start the server. Past its concurrent-spawn limit (429), or while the last
-    server is still stopping (400 "pending stop"), wait and ask again."""
+    """Make the user's hub account and ask the hub to start the server. Past its concurrent-spawn limit (429), while the last
+    server is still stopping (400 "pending stop"), or when a request timed out (the hub may
+    have taken it: asking again is answered 202 while it spawns, or "already running"), wait
+    and ask again."""
     deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
     delay = 0.5
+    timed_out = account = False
     while True:
         try:
+            if not account:
+                backend.ensure_account(name)
+                account = True
             return backend.start(name, {"profile": slug})
+        except HubTimeout:
+            timed_out = True
+            if time.monotonic() > deadline:
+                raise
+        except HubUnavailable as exc:
+            if timed_out:  # an earlier request may have been taken: never "nothing started"
+                raise HubTimeout(str(exc)) from exc
+            raise
         except HubError as exc:
+            if timed_out and exc.status == 400 and "already running" in str(exc):
+                return 202  # our own earlier request started it: follow it
             busy = exc.status == 429 or (exc.status == 400 and "pending stop" in str(exc))
             if not busy or time.monotonic() > deadline:
                 raise

@@ -91,7 +91,8 @@ def _stream_slots() -> threading.BoundedSemaphore:
 def _relay_spawn(session: HubSession) -> Iterator[str]:
     """The hub's spawn progress as server-sent events, then `done` once the ledger row (written
     by the launch job) is no longer starting. Reads only."""
-    deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S + 30
+    # Past the spawn limit the page reloads and, if still starting, opens a new stream.
+    deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
     relayed = False
     while time.monotonic() < deadline:
         session.refresh_from_db()
