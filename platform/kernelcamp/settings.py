@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "learning",
     "grading",
     "events",
+    "teams",
+    "projects",
+    "judging",
     "oauth2_provider",
     "compute",
 ]

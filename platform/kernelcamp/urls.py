@@ -41,6 +41,9 @@ urlpatterns = [
     path("", include("learning.urls")),
     path("", include("grading.urls")),
     path("", include("events.urls")),
+    path("", include("teams.urls")),
+    path("", include("projects.urls")),
+    path("", include("judging.urls")),
     path("", include("compute.urls")),
     path("o/", include("compute.oauth_urls", namespace="oauth2_provider")),
 ]

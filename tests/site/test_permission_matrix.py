@@ -65,6 +65,31 @@ MATRIX = {
     # Course roles give nothing in an event; event roles are checked in test_events.py.
     "event-list": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     "event-detail": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),
+    # Hackathon pages: event roles decide (see test_events_matrix.py); course roles give nothing.
+    "event-register": ("get", [LOGIN, OK, OK, OK, OK, OK]),  # anyone signed in may try to register
+    "team-join": ("get", [LOGIN, OK, OK, OK, OK, OK]),  # the invite link; joining checks more
+    **{
+        name: (method, [LOGIN, DENIED, DENIED, DENIED, DENIED, OK])
+        for name, method in [
+            ("event-banner", "get"),
+            ("event-announce", "post"),
+            ("event-dashboard", "get"),
+            ("event-teams", "get"),
+            ("team-create", "post"),
+            ("team-join-code", "post"),
+            ("team-leave", "post"),
+            ("team-looking", "post"),
+            ("team-organize", "post"),
+            ("team-project", "get"),
+            ("project-file", "get"),
+            ("judge-home", "get"),
+            ("judge-conflict", "post"),
+            ("judge-score", "get"),
+            ("judging-manage", "get"),
+            ("event-results", "get"),
+            ("event-results-csv", "get"),
+        ]
+    },
     "sessions": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     "session-launch": ("post", [LOGIN, OK, OK, OK, OK, OK]),  # refusals come back as messages
     "session-status": ("get", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
@@ -124,6 +149,10 @@ def url_for(name: str, published, people) -> str:
         return reverse(
             name, args=[RegradeBatch.objects.create(cohort=cohort, assignment_slug=slug).pk]
         )
+    from tests.site.hackathon import HACKATHON_URLS, hackathon_url, hackathon_world
+
+    if name in HACKATHON_URLS:
+        return hackathon_url(name, hackathon_world())
     if name == "event-detail":
         from tests.site.factories import make_event
 

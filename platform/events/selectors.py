@@ -1,0 +1,79 @@
+"""Reads for events: phases in the event's time zone, the live banner, the organizer's dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from events.models import Announcement, Event, EventRole, Phase
+
+
+def phase_is_open(event: Event, kind: str, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return event.phases.filter(kind=kind, starts_at__lte=now, ends_at__gt=now).exists()
+
+
+def phase_end(event: Event, kind: str) -> datetime | None:
+    return event.phases.filter(kind=kind).values_list("ends_at", flat=True).first()
+
+
+def current_phase(event: Event, now: datetime | None = None) -> Phase | None:
+    now = now or timezone.now()
+    return event.phases.filter(starts_at__lte=now, ends_at__gt=now).first()
+
+
+@dataclass
+class PhaseRow:
+    phase: Phase
+    starts_local: datetime
+    ends_local: datetime
+    current: bool
+
+
+def phases_in_event_zone(event: Event, now: datetime | None = None) -> list[PhaseRow]:
+    now = now or timezone.now()
+    return [
+        PhaseRow(
+            phase=p,
+            starts_local=timezone.localtime(p.starts_at, event.zone),
+            ends_local=timezone.localtime(p.ends_at, event.zone),
+            current=p.starts_at <= now < p.ends_at,
+        )
+        for p in event.phases.all()
+    ]
+
+
+def latest_announcement(event: Event) -> Announcement | None:
+    return event.announcements.first()
+
+
+def events_for(user):
+    if user.is_staff:
+        return Event.objects.all()
+    return Event.objects.filter(roles__user=user).distinct()
+
+
+def dashboard(event: Event) -> dict:
+    """Counts for the organizer: registrations, teams, submissions, judging progress."""
+    from judging.selectors import judging_progress
+    from projects.models import Project
+    from teams.models import Team, TeamMembership
+
+    teams = Team.objects.filter(event=event)
+    in_teams = TeamMembership.objects.filter(event=event).count()
+    registered = event.registrations.count()
+    return {
+        "registered": registered,
+        "seat_limit": event.seat_limit,
+        "teams": teams.count(),
+        "in_teams": in_teams,
+        "without_team": registered - in_teams,
+        "projects": Project.objects.filter(event=event, versions__isnull=False).distinct().count(),
+        "judges": EventRole.objects.filter(event=event, role="judge").count(),
+        "judging": judging_progress(event),
+        "recent_registrations": event.registrations.select_related("user").order_by("-created_at")[
+            :20
+        ],
+    }

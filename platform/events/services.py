@@ -1,0 +1,65 @@
+"""Writes for events: registration within the seat limit, announcements, phases."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from events.models import Announcement, Event, EventRole, Registration
+from events.selectors import phase_is_open
+
+
+class RegistrationError(ValueError):
+    pass
+
+
+def _take_seat(event: Event) -> None:
+    """One conditional UPDATE, as for cohorts: concurrent registrations can never oversell."""
+    seats = Event.objects.filter(pk=event.pk)
+    if event.seat_limit is not None:
+        seats = seats.filter(seats_taken__lt=F("seat_limit"))
+    if seats.update(seats_taken=F("seats_taken") + 1) != 1:
+        raise RegistrationError(_("This event is full."))
+
+
+def register(event: Event, user, *, code: str = "", now=None) -> Registration:
+    """Register `user`; an invite-only event needs its code. Registering twice is harmless."""
+    existing = Registration.objects.filter(event=event, user=user).first()
+    if existing:
+        return existing
+    if event.phases.filter(kind="registration").exists() and not phase_is_open(
+        event, "registration", now
+    ):
+        raise RegistrationError(_("Registration is closed."))
+    if event.registration_mode == Event.RegistrationMode.INVITE and (
+        not event.invite_code or code.strip().upper() != event.invite_code.upper()
+    ):
+        raise RegistrationError(_("This event needs a valid invite code."))
+    with transaction.atomic():
+        _take_seat(event)
+        try:
+            with transaction.atomic():
+                registration = Registration.objects.create(event=event, user=user)
+        except IntegrityError:
+            # The same person registered twice at once: give the seat back, keep the first.
+            Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") - 1)
+            return Registration.objects.get(event=event, user=user)
+        EventRole.objects.get_or_create(event=event, user=user, role=EventRole.Role.PARTICIPANT)
+    return registration
+
+
+@transaction.atomic
+def unregister(registration: Registration) -> None:
+    Event.objects.filter(pk=registration.event_id).update(seats_taken=F("seats_taken") - 1)
+    EventRole.objects.filter(
+        event_id=registration.event_id, user_id=registration.user_id, role="participant"
+    ).delete()
+    registration.delete()
+
+
+def post_announcement(event: Event, author, body: str) -> Announcement:
+    body = body.strip()
+    if not body:
+        raise ValueError(_("An announcement needs some text."))
+    return Announcement.objects.create(event=event, author=author, body=body)
