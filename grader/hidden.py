@@ -87,7 +87,8 @@ def hide_outputs(cell: NotebookNode) -> None:
     cell.outputs = outputs
 
 
-def _redact_text(text: str, lines: list[str]) -> str:
+def redact_text(text: str, lines: list[str]) -> str:
+    """``text`` with every hidden line cut out."""
     for line in lines:
         if line in text:
             text = text.replace(line, REDACTED)
@@ -100,7 +101,7 @@ _TEXT_FIELDS = ("text", "evalue", "traceback", "data")
 
 def _redact_value(value, lines: list[str]):
     if isinstance(value, str):
-        return _redact_text(value, lines)
+        return redact_text(value, lines)
     if isinstance(value, list):
         return [_redact_value(v, lines) for v in value]
     if isinstance(value, dict):

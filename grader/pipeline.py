@@ -25,7 +25,7 @@ from .bounds import bound_result
 from .device import Device
 from .execute import KILLED, OUTPUT_LIMIT, Executor
 from .feedback import short_page, summary_html
-from .hidden import hidden_lines, hide_outputs, redact_outputs
+from .hidden import hidden_lines, hide_outputs, redact_outputs, redact_text
 from .limits import Limits
 from .policy import Hit, Policy, policy_for
 from .sandbox.base import KernelHandle, SandboxError
@@ -234,8 +234,10 @@ def redact_step(ctx: Context) -> None:
     """No hidden test line in any output (before scoring: the outputs' kinds are kept)."""
     if ctx.nb is None:
         return
-    lines = [line for _, line in _hidden_sources(ctx)]
-    changed = redact_outputs(ctx.nb, sorted(set(lines), key=len, reverse=True))
+    lines = sorted({line for _, line in _hidden_sources(ctx)}, key=len, reverse=True)
+    changed = redact_outputs(ctx.nb, lines)
+    # The kernel's own stdout/stderr (os.write(2, ...)) reach the result's log.
+    ctx.result.log = [redact_text(entry, lines) for entry in ctx.result.log]
     if changed:
         ctx.log(f"redact: hidden test lines cut from {changed} output(s)")
 
@@ -271,6 +273,10 @@ def withhold_step(ctx: Context) -> None:
     for result in ctx.result.cells:
         if result.grade_id in later_ids and result.status in (R.FAILED, R.ERROR):
             result.message = f"{result.status} {WITHHELD}"
+    ctx.result.log = [
+        "kernel log: " + WITHHELD if entry.startswith("kernel log:") else entry
+        for entry in ctx.result.log
+    ]
 
 
 def hold_step(ctx: Context) -> None:
