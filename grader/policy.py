@@ -229,10 +229,12 @@ class Context:
     def from_cells(cls, locked: Iterable[str], tests: Iterable[str], solutions: Iterable[str]):
         ctx = cls()
         solution_names: set[str] = set()
+        solution_aliases: dict[str, str] = {}
         for code in solutions:
             tree = _parse_or_none(code)
             if tree is not None:
                 solution_names |= _top_level_bindings(tree)
+                solution_aliases.update(_module_aliases(tree))
         for code in locked:
             tree = _parse_or_none(code)
             if tree is None:
@@ -246,8 +248,12 @@ class Context:
             ctx.module_aliases.update(_module_aliases(tree))
             used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
             ctx.protected |= used & set(dir(builtins))
-        ctx.protected |= CORE_BUILTINS
-        ctx.protected -= solution_names - CORE_BUILTINS
+        # A module the reference solution imports is one the tests may use: the student may
+        # import the same module under that name, never bind something else to it.
+        for alias, module in solution_aliases.items():
+            ctx.module_aliases.setdefault(alias, module)
+        ctx.protected |= CORE_BUILTINS | set(solution_aliases)
+        ctx.protected -= solution_names - CORE_BUILTINS - set(ctx.module_aliases)
         return ctx
 
 

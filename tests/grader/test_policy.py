@@ -102,6 +102,15 @@ def test_code_too_deep_to_check_is_a_hit_not_a_crash(code):
     assert [h.construct for h in hits(code)] == ["unchecked"]
 
 
+def test_a_module_the_solution_imports_stays_protected():
+    policy = policy_for(
+        [], ["assert square(2) == 4"], ["import math\ndef square(x):\n    return x * x"]
+    )
+    assert policy.check([(1, "import math\ndef square(x):\n    return x * x")]) == []
+    found = policy.check([(1, "import types\nmath = types.SimpleNamespace(isclose=print)")])
+    assert "rebind" in {h.construct for h in found}
+
+
 def test_allow_list_by_construct_or_by_name():
     assert hits("import threading", allow=["concurrency"]) == []
     assert hits("import threading", allow=["threading"]) == []
