@@ -112,7 +112,7 @@ class Executor:
         run = req.run
         started = time.monotonic()
         cpu_start = self._kernel_cpu()
-        self._delay_start = self._run_delay()
+        self._delay_start = self._busy_seconds()
         next_cpu_check = started
         interrupted_at: float | None = None
         lowered = False
@@ -136,7 +136,11 @@ class Executor:
                     run.status, run.message = TIMEOUT, over
                     self.kernel.interrupt()
                     interrupted_at = now
-            elif now >= interrupted_at + self.limits.interrupt_grace:
+            elif now >= interrupted_at + self.limits.interrupt_grace and not (
+                # Its reply is in, so it did stop; the output it printed before the interrupt
+                # is still being read (bounded by the wall-clock limit).
+                req.reply is not None and now < interrupted_at + self.limits.cell_wall_limit
+            ):
                 run.message += "; it ignored the interrupt, so the kernel was stopped"
                 self._kill(req, started)
                 return run
@@ -223,13 +227,13 @@ class Executor:
         longer stops cells that wait without computing."""
         wall = self.limits.cell_wall_limit
         if elapsed >= wall:
-            # Time the kernel spent waiting for a CPU (a busy machine) is not its own: only
-            # running and sleeping count towards the wall-clock limit.
-            waited = self._run_delay()
-            if waited is None or self._delay_start is None:
+            # Only time in which none of the kernel's threads ran or waited for a CPU counts
+            # (a sleeping cell); on a busy machine a computing kernel is never "idle".
+            busy = self._busy_seconds()
+            if busy is None or self._delay_start is None:
                 return f"stopped: the cell ran longer than {wall:g} s"
-            if elapsed - (waited - self._delay_start) >= wall:
-                return f"stopped: the cell ran or waited longer than {wall:g} s"
+            if elapsed - (busy - self._delay_start) >= wall:
+                return f"stopped: the cell waited longer than {wall:g} s without computing"
         limit = self.limits.cell_timeout
         if elapsed < limit / self._cores:
             return None  # cannot have used `limit` CPU seconds yet
@@ -243,17 +247,25 @@ class Executor:
             return f"stopped: the cell used more than {limit:g} s of CPU time"
         return None
 
-    def _run_delay(self) -> float | None:
-        """Seconds the kernel's main thread has spent runnable but waiting for a CPU
-        (/proc/PID/schedstat); None when unknown."""
+    def _busy_seconds(self) -> float | None:
+        """Seconds the kernel's threads together have spent on a CPU or runnable and waiting
+        for one (/proc/PID/task/*/schedstat); None when unknown."""
         pid = getattr(getattr(self.kernel, "proc", None), "pid", None)
         if pid is None:
             return None
+        total = 0
         try:
-            with open(f"/proc/{pid}/schedstat") as fh:
-                return int(fh.read().split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
             return None
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
+                    on_cpu, waiting = fh.read().split()[:2]
+                total += int(on_cpu) + int(waiting)
+            except (OSError, ValueError):
+                continue
+        return total / 1e9
 
     def _kernel_cpu(self) -> float | None:
         """CPU seconds used so far by the kernel and its processes; None when unknown."""
@@ -504,6 +516,8 @@ class Executor:
         ends keeps its block threads spinning afterwards, and how far the later cells get then
         depends on the machine's load; so an interrupted cell that leaves threads behind is
         treated like one that ignored the interrupt: the kernel is stopped."""
+        if not self._still_computing():
+            return  # threads that do not compute (idle helpers) change nothing for later cells
         threads = self._count_threads()
         if threads is not None and threads <= (self._baseline_threads or 0):
             return
@@ -512,6 +526,17 @@ class Executor:
         self.kernel.kill()
         self.dead = True
         run.duration = time.monotonic() - started
+
+    def _still_computing(self, window: float = 0.5) -> bool:
+        """Whether some thread of the kernel keeps running or waiting for a CPU with no cell
+        running (spinning threads left behind; an idle helper thread sleeps). Measured as
+        running plus runnable time, so a busy machine does not hide it. True when unknown."""
+        before = self._busy_seconds()
+        if before is None:
+            return True
+        time.sleep(window)
+        after = self._busy_seconds()
+        return after is None or after - before > 0.3 * window
 
     def _kill(self, req: _Request, started: float) -> None:
         self.kernel.kill()
