@@ -145,6 +145,8 @@ class Student:
                     event = line[7:]
                 elif line.startswith("data: ") and event == "done":
                     data = json.loads(line[6:])
+                    if data.get("status") == "starting":
+                        break  # the stream's own time ran out, not the spawn's: poll
                     if data.get("status") != "running" or not data.get("url"):
                         raise StepError(f"spawn ended {data.get('status')}: {data.get('message')}")
                     return self._absolute(data["url"])
