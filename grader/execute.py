@@ -500,16 +500,10 @@ class Executor:
         return req
 
     def _count_threads(self) -> int | None:
-        """Threads alive in the kernel, asked over its channel; None when it does not answer
-        within a few seconds (its main thread is starved or gone)."""
-        req = self._probe(
-            "print(__import__('threading').active_count())",
-            max(self.limits.interrupt_grace, _PROBE_SECONDS),
-        )
-        if req.reply is None or not req.idle:
-            return None
-        text = "".join(o.text for o in req.run.outputs if o.output_type == "stream")
-        return int(text) if text.strip().isdigit() else None
+        """Threads of the kernel's processes, counted by the sandbox from outside the kernel
+        (never by code running in it, which the submission could patch to lie); None when the
+        sandbox cannot count them."""
+        return self.kernel.count_threads()
 
     def _stop_runaway_threads(self, run: CellRun, started: float) -> None:
         """An interrupt stops the kernel's main thread only. A simulated CUDA kernel that never
@@ -518,7 +512,14 @@ class Executor:
         treated like one that ignored the interrupt: the kernel is stopped."""
         if not self._still_computing():
             return  # threads that do not compute (idle helpers) change nothing for later cells
+        # Threads that were already ending get a moment to go.
+        settle = time.monotonic() + 0.5
         threads = self._count_threads()
+        while threads is not None and threads > (self._baseline_threads or 0):
+            if time.monotonic() > settle:
+                break
+            time.sleep(0.05)
+            threads = self._count_threads()
         if threads is not None and threads <= (self._baseline_threads or 0):
             return
         left = "" if threads is None else f" ({threads - (self._baseline_threads or 0)})"

@@ -1,31 +1,31 @@
-"""Sandboxed kernel launcher: runs as its own process, standard library only until the kernel starts.
+"""Sandboxed kernel launcher: standard library only until the kernel starts.
 
-It is executed by path with ``python -I`` (isolated mode: no PYTHONPATH, no user site, no script
-directory on sys.path), so nothing under the student's control can be imported before the jail is
-up. It reads its configuration as JSON on stdin, then, in this order:
+It runs by path with ``python -I`` (isolated mode: no PYTHONPATH, no user site, no script
+directory on sys.path), so nothing under the student's control is imported before the jail is up.
+``process.py`` imports this module only for the launch contract (``KernelSpec``, ``ServerSpec``):
+one dataclass per role, serialised once as JSON, read back here.
 
-1. new network (and, when paths must be hidden, mount) namespace: the kernel has no network;
-2. hides the configured paths behind empty read-only mounts;
-3. joins the slot's control groups (memory and processes of all its processes together), then
-   sets resource limits (memory, CPU, processes, file size, open files, no core dumps);
-4. drops to the sandbox uid/gid with no supplementary groups (root can read everything and
-   RLIMIT_NPROC does not bind root);
-5. changes into the private working directory; the exec below gets only the allow-listed
-   environment (NUMBA_ENABLE_CUDASIM must be set before numba is imported);
-6. execs a fresh interpreter (the virtualenv's python) which installs an audit hook refusing IP
-   sockets (defence in depth where namespaces are unavailable), pre-imports the configured
-   modules (numpy, numba) so a warm kernel saves that time, and becomes an IPython kernel on the
-   connection file (ipc transport: unix sockets in its own directory).
+As root the launcher itself already runs inside bubblewrap (``bwrap``), which gives it the
+sandbox's filesystem view: the interpreter, its packages and the sandbox's own directory, all
+read-only but that directory; no network. Per kernel it then builds, in this order:
+
+1. a supervisor (the process the grader knows) that unshares mount, IPC, PID, network and UTS
+   namespaces, joins the kernel's own control groups and forks the kernel, which is PID 1 of its
+   namespace: when it ends, every process it started ends with it, and no System V IPC object
+   or file of its tmpfs mounts survives it. The supervisor forwards SIGINT and reports the
+   kernel's exit as its own;
+2. in the kernel: a fresh /proc (only its own processes), a size-capped tmpfs on every writable
+   place (/tmp, /var/tmp, /run/lock, /dev/shm, the working directory = $HOME), the control
+   groups unmounted from its view;
+3. resource limits, then the sandbox uid/gid with no supplementary groups;
+4. the private working directory and the allow-listed environment;
+5. the kernel itself (``_boot``): written once, reached by exec (``--kernel``) or by fork from
+   the fork server (``--fork-server``), which did the imports before forking.
+
+As a non-root user there is no bwrap view, no PID namespace and no tmpfs: a user+network+IPC
+namespace is tried, and limits apply.
 
 Exit codes 70-79 mean the jail could not be built; the parent reports them.
-
-Fork-server mode (``--fork-server``): the same interpreter first imports what every kernel
-needs (the preload list and ipykernel: about a second of CPU per kernel otherwise), then serves
-requests on a socket from the grader. For each request it forks; the child builds the same jail
-(steps 1-5), takes the kernel's own environment and becomes the kernel without an exec. The
-server holds no secret: it starts with the sandbox's allow-listed environment, reads no
-connection file and keeps no student data. It reaps its children and writes each one's exit
-status to a file in the kernel's root-owned directory, where the grader reads it.
 """
 
 import ctypes
@@ -37,20 +37,77 @@ import signal
 import socket
 import struct
 import sys
+from dataclasses import asdict, dataclass, field
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
 MS_NOEXEC = 8
-MS_BIND = 4096
 MS_REMOUNT = 32
+MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+PR_SET_CHILD_SUBREAPER = 36
 
 _libc = ctypes.CDLL(None, use_errno=True)
+
+
+@dataclass
+class KernelSpec:
+    """Everything the launcher needs to jail and start one kernel (the launch contract)."""
+
+    connection_file: str
+    workdir: str
+    env: dict
+    python: str
+    #: rlimit name -> [soft, hard]
+    rlimits: dict = field(default_factory=dict)
+    #: [path, size in bytes] of each private tmpfs, the working directory last.
+    scratch: list = field(default_factory=list)
+    #: Paths that must stay visible though a scratch tmpfs covers them: [path, writable].
+    keep_visible: list = field(default_factory=list)
+    #: Where to hold kept paths while a tmpfs is mounted over their parent.
+    hold_dir: str = ""
+    uid: int | None = None
+    gid: int | None = None
+    cgroup_procs: list = field(default_factory=list)
+    site_dirs: list = field(default_factory=list)
+    preload: list = field(default_factory=list)
+    require_netns: bool = False
+    #: Fork server only: the kernel's log, and where the server writes its exit status.
+    log_path: str = ""
+    status_path: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**json.loads(data))
+
+
+@dataclass
+class ServerSpec:
+    """The fork server's own configuration: what every kernel it forks shares."""
+
+    env: dict
+    site_dirs: list = field(default_factory=list)
+    preload: list = field(default_factory=list)
+    control_fd: int = -1
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**json.loads(data))
 
 
 def _fail(code, message):
@@ -60,9 +117,7 @@ def _fail(code, message):
 
 
 def _unshare(flags):
-    if _libc.unshare(ctypes.c_int(flags)) != 0:
-        return ctypes.get_errno()
-    return 0
+    return ctypes.get_errno() if _libc.unshare(ctypes.c_int(flags)) != 0 else 0
 
 
 def _mount(source, target, fstype, flags, data):
@@ -73,91 +128,41 @@ def _mount(source, target, fstype, flags, data):
         ctypes.c_ulong(flags),
         data.encode() if data else None,
     )
-    if rc != 0:
-        return ctypes.get_errno()
-    return 0
+    return ctypes.get_errno() if rc != 0 else 0
 
 
-def _hold_paths_under(mount_point, paths, hold_dir):
-    """Bind paths that a tmpfs on mount_point would cover (a virtualenv in a checkout under /tmp)
-    to a holding place, so they can be put back read-only on top of the new tmpfs."""
-    held = []
-    for index, path in enumerate(paths):
-        if not (path == mount_point or path.startswith(mount_point.rstrip("/") + "/")):
-            continue
-        if not os.path.isdir(path):
-            continue
-        holder = os.path.join(hold_dir, f"keep{index}")
-        os.makedirs(holder, exist_ok=True)
-        err = _mount(path, holder, None, MS_BIND | MS_REC, None)
-        if err:
-            _fail(73, f"cannot keep {path} visible: {os.strerror(err)}")
-        held.append((holder, path))
-    return held
+def _under(path, parent):
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def _restore_held(held):
-    for holder, path in held:
+def _mount_scratch(spec):
+    """A fresh, size-capped tmpfs on every writable place. Paths that must stay visible below
+    one (a virtualenv or the sandbox directory in a checkout under /tmp) are held aside and
+    put back on top."""
+    for index, (path, size) in enumerate(spec.scratch):
+        held = []
+        for number, (keep, writable) in enumerate(spec.keep_visible):
+            if _under(keep, path) and keep != path and os.path.isdir(keep):
+                holder = os.path.join(spec.hold_dir, f"hold{index}-{number}")
+                os.makedirs(holder, exist_ok=True)
+                if _mount(keep, holder, None, MS_BIND | MS_REC, None):
+                    _fail(73, f"cannot keep {keep} visible")
+                held.append((holder, keep, writable))
         os.makedirs(path, exist_ok=True)
-        err = _mount(holder, path, None, MS_BIND | MS_REC, None)
-        if not err:
-            err = _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+        opts = f"size={size},mode=0700,uid={spec.uid},gid={spec.gid}"
+        err = _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts)
         if err:
-            _fail(73, f"cannot put {path} back: {os.strerror(err)}")
-
-
-def _isolate(cfg):
-    """Namespaces and hidden paths. Returns a list of notes for the kernel's log."""
-    notes = []
-    hidden = [p for p in cfg.get("hidden_paths", []) if os.path.exists(p)]
-    scratch = [m for m in cfg.get("tmpfs", []) if os.path.isdir(m["path"])]
-    if os.geteuid() == 0:
-        flags = CLONE_NEWNET | (CLONE_NEWNS if hidden or scratch else 0)
-        err = _unshare(flags)
-        if err:
-            if cfg.get("require_netns"):
-                _fail(71, f"unshare(net) failed: {os.strerror(err)}")
-            notes.append(f"network namespace unavailable ({os.strerror(err)})")
-            return notes
-        if hidden or scratch:
-            err = _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+            _fail(73, f"cannot mount scratch on {path}: {os.strerror(err)}")
+        for holder, keep, writable in held:
+            os.makedirs(keep, exist_ok=True)
+            err = _mount(holder, keep, None, MS_BIND | MS_REC, None)
+            if not err and not writable:
+                err = _mount(None, keep, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
             if err:
-                _fail(72, f"cannot make mounts private: {os.strerror(err)}")
-            for path in hidden:
-                if os.path.isdir(path):
-                    err = _mount(
-                        "tmpfs",
-                        path,
-                        "tmpfs",
-                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                        "size=4k,mode=0555",
-                    )
-                else:
-                    err = _mount("/dev/null", path, None, MS_BIND, None)
-                if err:
-                    _fail(73, f"cannot hide {path}: {os.strerror(err)}")
-            # Size-capped scratch space: a submission cannot fill the machine's disk.
-            for m in scratch:
-                kept = _hold_paths_under(m["path"], cfg.get("keep_visible", []), cfg["hold_dir"])
-                opts = f"size={m['size']},mode=0700,uid={m['uid']},gid={m['gid']}"
-                err = _mount("tmpfs", m["path"], "tmpfs", MS_NOSUID | MS_NODEV, opts)
-                if err:
-                    _fail(73, f"cannot mount scratch on {m['path']}: {os.strerror(err)}")
-                _restore_held(kept)
-    else:
-        # Unprivileged: a user namespace lets us create a network namespace without root. The
-        # process keeps its real uid outside, so file access is unchanged.
-        err = _unshare(CLONE_NEWUSER | CLONE_NEWNET)
-        if err:
-            if cfg.get("require_netns"):
-                _fail(71, f"unshare(user+net) failed: {os.strerror(err)}")
-            notes.append(f"network namespace unavailable ({os.strerror(err)})")
-    return notes
+                _fail(73, f"cannot put {keep} back: {os.strerror(err)}")
 
 
 def _join_cgroups(procs_files):
-    """Move this process into the slot's control groups (written by root, before the uid drop);
-    every process it starts stays in them."""
     for path in procs_files:
         try:
             with open(path, "w") as fh:
@@ -167,16 +172,11 @@ def _join_cgroups(procs_files):
 
 
 def _set_limits(limits):
-    for name, value in limits.items():
-        which = getattr(resource, name)
-        if isinstance(value, list):
-            soft, hard = value
-        else:
-            soft = hard = value
+    for name, (soft, hard) in limits.items():
         try:
-            resource.setrlimit(which, (soft, hard))
+            resource.setrlimit(getattr(resource, name), (soft, hard))
         except (ValueError, OSError) as exc:
-            _fail(74, f"cannot set {name}={value}: {exc}")
+            _fail(74, f"cannot set {name}={soft}: {exc}")
 
 
 def _drop_privileges(uid, gid):
@@ -189,85 +189,163 @@ def _drop_privileges(uid, gid):
         _fail(75, "still root after setuid")
 
 
-# Runs in the exec'd interpreter as the sandbox user.
-# argv: -c, connection file, preload list, site-packages dirs (os.pathsep list, may be empty).
-BOOT = r"""
-import sys
+def _supervise(kernel_pid):
+    """The supervisor's whole life: pass interrupts on, then leave as the kernel left."""
 
-if sys.argv[3]:
-    # Started with -S: put the grader's site-packages first (ahead of any system dist-packages).
-    import site
-    for _d in sys.argv[3].split(":"):
-        site.addsitedir(_d)
-        sys.path.remove(_d)
-        sys.path.insert(0, _d)
+    def forward(signum, _frame):
+        try:
+            os.kill(kernel_pid, signum)
+        except OSError:
+            pass  # already gone: waitpid below returns
 
-def _no_ip_sockets(event, args):
-    # Refuse IPv4/IPv6 sockets at the Python level. The kernel's own ZeroMQ sockets are made in
-    # C and are unix sockets. ctypes can bypass this; the network namespace is the real barrier.
-    if event == "socket.__new__" and len(args) > 1 and args[1] in (2, 10):
-        raise PermissionError("network access is disabled while grading")
-
-sys.addaudithook(_no_ip_sockets)
-for _m in filter(None, sys.argv[2].split(",")):
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
     try:
-        __import__(_m)
-    except Exception as _e:
-        sys.stderr.write(f"kernelcamp-sandbox: preload {_m} failed: {_e}\n")
-_conn = sys.argv[1]
-sys.argv = ["ipykernel_launcher", "-f", _conn, "--HistoryManager.hist_file=:memory:",
-            "--IPKernelApp.quiet=True"]
-del _m, _conn
-from ipykernel import kernelapp
-kernelapp.launch_new_instance()
-"""
+        _, status = os.waitpid(kernel_pid, 0)
+    except ChildProcessError:
+        os._exit(70)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(status))
 
 
-def _enter_jail(cfg):
-    """Steps 1-5, the same for an exec'd and a forked kernel: namespaces and hidden paths,
-    control groups, limits, the sandbox uid, the private working directory."""
-    notes = _isolate(cfg)
-    _join_cgroups(cfg.get("cgroup_procs", []))
-    _set_limits(cfg.get("rlimits", {}))
-    _drop_privileges(cfg.get("uid"), cfg.get("gid"))
+def _isolate_as_root(spec):
+    """Step 1-2: returns in the kernel (PID 1 of new namespaces); the supervisor never returns."""
+    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS
+    err = _unshare(flags)
+    if err:
+        _fail(71, f"unshare(mount, ipc, pid, net, uts) failed: {os.strerror(err)}")
+    _join_cgroups(spec.cgroup_procs)
+    pid = os.fork()
+    if pid:
+        _supervise(pid)
+    if _mount(None, "/", None, MS_REC | MS_PRIVATE, None):
+        _fail(72, "cannot make mounts private")
+    if _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None):
+        _fail(72, "cannot mount /proc")
+    _mount_scratch(spec)
+    if os.path.ismount("/sys/fs/cgroup"):
+        _libc.umount2(b"/sys/fs/cgroup", ctypes.c_int(MNT_DETACH))
+    return []
+
+
+def _isolate_unprivileged(spec):
+    # A user namespace lets a normal user create network and IPC namespaces; the process keeps
+    # its real uid outside, so file access is unchanged.
+    err = _unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC)
+    if not err:
+        return []
+    if spec.require_netns:
+        _fail(71, f"unshare(user, net, ipc) failed: {os.strerror(err)}")
+    return [f"network namespace unavailable ({os.strerror(err)})"]
+
+
+def _enter_jail(spec):
+    """Steps 1-4, the same for an exec'd and a forked kernel."""
+    notes = _isolate_as_root(spec) if os.geteuid() == 0 else _isolate_unprivileged(spec)
+    _set_limits(spec.rlimits)
+    _drop_privileges(spec.uid, spec.gid)
     os.umask(0o077)
-    os.chdir(cfg["workdir"])
+    os.chdir(spec.workdir)
     for note in notes:
         sys.stderr.write(f"kernelcamp-sandbox: {note}\n")
     sys.stderr.flush()
 
 
-def _add_site_dirs(site_dirs):
-    """Started with -S: put the grader's site-packages first (ahead of system dist-packages)."""
-    import site
-
-    for path in site_dirs:
-        site.addsitedir(path)
-        sys.path.remove(path)
-        sys.path.insert(0, path)
-
-
 def _no_ip_sockets(event, args):
-    # See BOOT: the same hook, for kernels forked from the server.
+    # Refuse IPv4/IPv6 sockets at the Python level. The kernel's ZeroMQ sockets are made in C
+    # and are unix sockets. ctypes can bypass this; the network namespace is the real barrier.
     if event == "socket.__new__" and len(args) > 1 and args[1] in (2, 10):
         raise PermissionError("network access is disabled while grading")
 
 
+def _prepare_interpreter(site_dirs, preload):
+    """Once per interpreter (the fork server, or an exec'd kernel): packages, hook, imports."""
+    if site_dirs:  # started with -S: the grader's site-packages first
+        import site
+
+        for path in site_dirs:
+            site.addsitedir(path)
+            sys.path.remove(path)
+            sys.path.insert(0, path)
+    sys.addaudithook(_no_ip_sockets)
+    for name in preload:
+        try:
+            __import__(name)
+        except Exception as exc:  # noqa: BLE001 - the kernel will report the import itself
+            sys.stderr.write(f"kernelcamp-sandbox: preload {name} failed: {exc}\n")
+    from ipykernel import kernelapp  # noqa: F401 - imported here so forks need not
+
+
+def _boot(connection_file):
+    """Become the IPython kernel. Never returns."""
+    # Forked kernels must draw different random numbers (numpy's global state survives a fork).
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    from ipykernel import kernelapp
+
+    sys.argv = [
+        "ipykernel_launcher",
+        "-f",
+        connection_file,
+        "--HistoryManager.hist_file=:memory:",
+        "--IPKernelApp.quiet=True",
+    ]
+    kernelapp.launch_new_instance()
+
+
+def _interpreter_argv(python, site_dirs):
+    return [python, "-I", "-S"] if site_dirs else [python, "-I"]
+
+
+# --- exec mode ------------------------------------------------------------------------------
+
+
+def main():
+    spec = KernelSpec.from_json(sys.stdin.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    _enter_jail(spec)
+    # A fresh interpreter image as the sandbox user: nothing of the root-era process survives.
+    argv = [*_interpreter_argv(spec.python, spec.site_dirs), os.path.abspath(__file__)]
+    boot = {"connection_file": spec.connection_file, "site_dirs": spec.site_dirs}
+    argv += ["--kernel", json.dumps({**boot, "preload": spec.preload})]
+    try:
+        os.execve(spec.python, argv, spec.env)
+    except OSError as exc:
+        _fail(76, f"cannot start {spec.python}: {exc}")
+
+
+def kernel_main(boot):
+    _prepare_interpreter(boot["site_dirs"], boot["preload"])
+    _boot(boot["connection_file"])
+
+
+# --- fork-server mode -----------------------------------------------------------------------
+
+
 def _read_message(sock):
-    header = b""
-    while len(header) < 4:
-        chunk = sock.recv(4 - len(header))
-        if not chunk:
-            return None
-        header += chunk
-    (size,) = struct.unpack("!I", header)
+    header = _read_exactly(sock, 4)
+    if header is None:
+        return None
+    data = _read_exactly(sock, struct.unpack("!I", header)[0])
+    return None if data is None else data.decode()
+
+
+def _read_exactly(sock, size):
     data = b""
     while len(data) < size:
         chunk = sock.recv(min(65536, size - len(data)))
         if not chunk:
             return None
         data += chunk
-    return json.loads(data)
+    return data
 
 
 def _send_message(sock, message):
@@ -275,7 +353,7 @@ def _send_message(sock, message):
     sock.sendall(struct.pack("!I", len(data)) + data)
 
 
-def _become_kernel(cfg, control, wake):
+def _forked_kernel(spec, control, wake):
     """In the forked child: the jail of main(), then the kernel itself. Never returns."""
     try:
         signal.set_wakeup_fd(-1)
@@ -284,35 +362,25 @@ def _become_kernel(cfg, control, wake):
         for fd in wake:
             os.close(fd)
         os.setsid()
-        log = os.open(cfg["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        log = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.close(devnull)
         os.close(log)
-        _enter_jail(cfg)
+        _enter_jail(spec)
         os.environ.clear()
-        os.environ.update(cfg["env"])
-        # Fresh processes draw different random numbers; forked ones must too (the standard
-        # library's random reseeds itself after fork, numpy's legacy global state does not).
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed()
-        from ipykernel import kernelapp
-
-        sys.argv = [
-            "ipykernel_launcher",
-            "-f",
-            cfg["connection_file"],
-            "--HistoryManager.hist_file=:memory:",
-            "--IPKernelApp.quiet=True",
-        ]
-        kernelapp.launch_new_instance()
+        os.environ.update(spec.env)
+        _boot(spec.connection_file)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException as exc:  # noqa: BLE001 - report anything, then leave
         try:
+            import traceback
+
+            traceback.print_exc()
             sys.stderr.write(f"kernelcamp-sandbox: kernel failed: {exc!r}\n")
             sys.stderr.flush()
         except Exception:  # noqa: BLE001
@@ -346,20 +414,15 @@ def _reap(children):
 
 
 def fork_server_main():
-    cfg = json.loads(sys.stdin.read())
+    server = ServerSpec.from_json(sys.stdin.read())
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    _add_site_dirs(cfg.get("site_dirs", []))
-    sys.addaudithook(_no_ip_sockets)
-    for name in cfg.get("preload", []):
-        try:
-            __import__(name)
-        except Exception as exc:  # noqa: BLE001 - the kernel will report the import itself
-            sys.stderr.write(f"kernelcamp-sandbox: preload {name} failed: {exc}\n")
-    from ipykernel import kernelapp  # noqa: F401 - imported once here, used by every child
-
-    control = socket.socket(fileno=cfg["control_fd"])
+    _prepare_interpreter(server.site_dirs, server.preload)
+    # A kernel whose supervisor died is reparented here, not to the machine's init (which in a
+    # container may never reap it), and reaped below.
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    control = socket.socket(fileno=server.control_fd)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -384,35 +447,19 @@ def fork_server_main():
                 except OSError:
                     pass
             os._exit(0)
+        spec = KernelSpec.from_json(request)
         pid = os.fork()
         if pid == 0:
-            _become_kernel(request, control, (wake_r, wake_w))
-        children[pid] = request["status_path"]
+            _forked_kernel(spec, control, (wake_r, wake_w))
+        children[pid] = spec.status_path
         _send_message(control, {"pid": pid})
         _reap(children)
-
-
-def main():
-    cfg = json.loads(sys.stdin.read())
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    _enter_jail(cfg)
-    # A fresh interpreter image as the sandbox user: nothing of the root-era process survives,
-    # and the interpreter resolves its standard library with the sandbox user's permissions.
-    python = cfg["python"]
-    site_dirs = cfg.get("site_dirs", [])
-    flags = ["-I", "-S"] if site_dirs else ["-I"]
-    argv = [python, *flags, "-c", BOOT, cfg["connection_file"], ",".join(cfg.get("preload", []))]
-    argv.append(":".join(site_dirs))
-    try:
-        os.execve(python, argv, cfg["env"])
-    except OSError as exc:
-        _fail(76, f"cannot start {python}: {exc}")
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--fork-server"]:
         fork_server_main()
+    elif sys.argv[1:2] == ["--kernel"]:
+        kernel_main(json.loads(sys.argv[2]))
     else:
         main()

@@ -48,6 +48,11 @@ class KernelHandle(abc.ABC):
     def set_low_priority(self, low: bool) -> None:  # noqa: B027 - optional for a sandbox
         """Give the kernel's processes the lowest CPU priority (True), or the normal one back."""
 
+    def count_threads(self) -> int | None:
+        """Threads of all the kernel's processes, counted from outside the kernel (a control
+        group, /proc); None when this sandbox cannot count them."""
+        return None
+
     def log_tail(self, limit: int = 4000) -> str:
         """The end of what the kernel process wrote to its own stderr (start-up failures)."""
         return ""

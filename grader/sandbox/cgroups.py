@@ -1,5 +1,5 @@
-"""Control groups per sandbox slot: one memory limit and one process limit for all of a kernel's
-processes together.
+"""Control groups per kernel: one memory limit and one process limit for all of a kernel's
+processes together, in a group made for that kernel and removed after it.
 
 Resource limits are per process: a submission that forks twenty children, each below
 ``RLIMIT_AS``, could still take the machine's memory. A cgroup counts them all, and the kernel's
@@ -9,11 +9,16 @@ Both hierarchies are handled: cgroup v2 (``memory.max``, ``pids.max``) and the v
 and ``pids`` controllers. The slot's groups are made under the grader's own groups, so a grader
 in a container stays within the container's limits. Where no writable controller exists (not
 root, a read-only /sys/fs/cgroup) the kernel runs without one and says so in its notes.
+
+A group per kernel, not per slot: what a kernel leaves charged to its group (page cache, a tmpfs
+or shared memory still being torn down) must never count against the next submission, so each
+kernel starts from an empty group and its group is removed when it closes.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +40,8 @@ def _own_groups() -> dict[str, str]:
 
 
 @dataclass
-class SlotCgroup:
-    """The groups of one slot: where a kernel's pid goes, and how to tell it ran out of memory."""
+class KernelCgroup:
+    """The groups of one kernel: where a kernel's pid goes, and how to tell it ran out of memory."""
 
     version: int
     dirs: list[Path]
@@ -62,24 +67,55 @@ class SlotCgroup:
     def ran_out_of_memory(self) -> bool:
         return self.oom_kills() > self.oom_kills_before
 
+    def memory_usage(self) -> int:
+        name = "memory.current" if self.version == 2 else "memory.usage_in_bytes"
+        try:
+            return int((self.memory_dir / name).read_text())
+        except (OSError, ValueError):
+            return 0
 
-def slot_cgroup(slot_index: int, memory_bytes: int, max_processes: int) -> SlotCgroup:
-    """Create (or reuse) the slot's groups with these limits. Raises CgroupUnavailable."""
+    def thread_count(self) -> int | None:
+        """Tasks (threads) in the group, counted by the kernel (pids controller)."""
+        pids_dir = self.dirs[-1]
+        try:
+            return int((pids_dir / "pids.current").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def remove(self, wait: float = 2.0) -> bool:
+        """Remove the groups once their processes are gone; charges left go to the parent."""
+        deadline = time.monotonic() + wait
+        for directory in self.dirs:
+            while True:
+                try:
+                    directory.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        return False
+                    time.sleep(0.02)
+        return True
+
+
+def kernel_cgroup(name: str, memory_bytes: int, max_processes: int) -> KernelCgroup:
+    """Create the kernel's groups ``name`` with these limits. Raises CgroupUnavailable."""
     if os.geteuid() != 0:
         raise CgroupUnavailable("not running as root")
     try:
         own = _own_groups()
         if (CGROUP_ROOT / "cgroup.controllers").is_file():
-            group = _v2(own.get("", "/"), slot_index, memory_bytes, max_processes)
+            group = _v2(own.get("", "/"), name, memory_bytes, max_processes)
         else:
-            group = _v1(own, slot_index, memory_bytes, max_processes)
+            group = _v1(own, name, memory_bytes, max_processes)
     except OSError as exc:
         raise CgroupUnavailable(f"{exc.filename or 'cgroup'}: {exc.strerror or exc}") from exc
     group.oom_kills_before = group.oom_kills()
     return group
 
 
-def _v2(own: str, slot_index: int, memory_bytes: int, max_processes: int) -> SlotCgroup:
+def _v2(own: str, name: str, memory_bytes: int, max_processes: int) -> KernelCgroup:
     # A v2 group with processes cannot hand controllers to children, so the slots live beside
     # the grader's own group, under its parent.
     parent = CGROUP_ROOT / own.strip("/")
@@ -89,23 +125,24 @@ def _v2(own: str, slot_index: int, memory_bytes: int, max_processes: int) -> Slo
     if "memory" not in available or "pids" not in available:
         raise CgroupUnavailable("the memory and pids controllers are not delegated here")
     (base / "cgroup.subtree_control").write_text("+memory +pids")
-    slot = base / f"slot-{slot_index}"
-    slot.mkdir(exist_ok=True)
+    slot = base / name
+    slot.mkdir()
     (slot / "memory.max").write_text(str(memory_bytes))
     if (slot / "memory.swap.max").exists():
         (slot / "memory.swap.max").write_text("0")
     (slot / "pids.max").write_text(str(max_processes))
-    return SlotCgroup(2, [slot], slot)
+    return KernelCgroup(2, [slot], slot)
 
 
-def _v1(own: dict[str, str], slot_index: int, memory_bytes: int, max_processes: int) -> SlotCgroup:
+def _v1(own: dict[str, str], name: str, memory_bytes: int, max_processes: int) -> KernelCgroup:
     dirs = []
     for controller in ("memory", "pids"):
         mount = CGROUP_ROOT / controller
         if controller not in own or not mount.is_dir():
             raise CgroupUnavailable(f"no {controller} controller")
-        slot = mount / own[controller].strip("/") / "kernelcamp-sandbox" / f"slot-{slot_index}"
-        slot.mkdir(parents=True, exist_ok=True)
+        slot = mount / own[controller].strip("/") / "kernelcamp-sandbox" / name
+        slot.parent.mkdir(parents=True, exist_ok=True)
+        slot.mkdir()
         dirs.append(slot)
     memory, pids = dirs
     # Lower the swap-inclusive limit last when shrinking and first when growing: the kernel
@@ -120,4 +157,4 @@ def _v1(own: dict[str, str], slot_index: int, memory_bytes: int, max_processes: 
             memsw.write_text(str(memory_bytes))
         (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
     (pids / "pids.max").write_text(str(max_processes))
-    return SlotCgroup(1, dirs, memory)
+    return KernelCgroup(1, dirs, memory)

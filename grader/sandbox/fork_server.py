@@ -12,6 +12,7 @@ them: the server writes each exit status to a file, and ``ForkedProcess`` offers
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
@@ -23,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from ._launcher import KernelSpec, ServerSpec
 from .base import SandboxError
 
 LAUNCHER = Path(__file__).with_name("_launcher.py")
@@ -91,9 +93,9 @@ class ForkedProcess:
 class ForkServer:
     """One fork server process per sandbox, started on first use and restarted if it dies."""
 
-    def __init__(self, command: list[str], config: dict, log_path: Path) -> None:
+    def __init__(self, command: list[str], spec: ServerSpec, log_path: Path) -> None:
         self.command = command
-        self.config = config
+        self.spec = spec
         self.log_path = log_path
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
@@ -110,17 +112,18 @@ class ForkServer:
                 stderr=log,
                 pass_fds=(their_fd,),
                 start_new_session=True,
-                env=self.config["env"],
+                env=self.spec.env,
             )
         theirs.close()
         assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps({**self.config, "control_fd": their_fd}).encode())
+        spec = dataclasses.replace(self.spec, control_fd=their_fd)
+        self._proc.stdin.write(spec.to_json().encode())
         self._proc.stdin.close()
         self._sock = ours
         ours.settimeout(timeout)
         self._exchange(None, "ready", "the sandbox fork server did not start")
 
-    def _exchange(self, message: dict | None, expect: str, failure: str) -> dict:
+    def _exchange(self, message: str | None, expect: str, failure: str) -> dict:
         """Send ``message`` (if any) and read the reply, which must hold ``expect``. On any
         failure the server is closed (the next kernel starts a new one) and SandboxError says
         why."""
@@ -143,14 +146,14 @@ class ForkServer:
         except OSError:
             return ""
 
-    def fork(self, request: dict, status_path: Path, timeout: float) -> ForkedProcess:
-        """Fork a kernel for ``request`` (the launcher's configuration for one kernel)."""
+    def fork(self, spec: KernelSpec, status_path: Path, timeout: float) -> ForkedProcess:
+        """Fork a kernel for ``spec`` (its ``status_path`` is where its exit status goes)."""
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self.close()
                 self._start(timeout)
             reply = self._exchange(
-                {**request, "status_path": str(status_path)},
+                dataclasses.replace(spec, status_path=str(status_path)).to_json(),
                 "pid",
                 "the sandbox fork server failed",
             )
@@ -169,8 +172,8 @@ class ForkServer:
             self._proc = None
 
 
-def _send(sock: socket.socket, message: dict) -> None:
-    data = json.dumps(message).encode()
+def _send(sock: socket.socket, message: str) -> None:
+    data = message.encode()
     sock.sendall(struct.pack("!I", len(data)) + data)
 
 

@@ -1,22 +1,24 @@
-"""ProcessSandbox: each kernel is a local process in its own session, jailed by _launcher.py.
+"""ProcessSandbox: each kernel is a local process in namespaces of its own, jailed by _launcher.py.
 
 Isolation, when the grader runs as root (the platform's worker container):
+- a filesystem view made by bubblewrap (``bwrap``): /usr, a few files of /etc, the virtualenv and
+  the sandbox's own directory, read-only but that directory; nothing of the repository, the
+  site's database or other users' homes; no network;
+- per kernel: its own mount, IPC, PID, network and UTS namespaces, a fresh /proc, a size-capped
+  tmpfs on every writable place, its own memory and pids control group (removed afterwards);
 - a uid of its own per concurrently running kernel (uid_base + slot), so RLIMIT_NPROC binds,
-  file permissions apply, and "kill every process of that uid" ends fork bombs that escaped the
-  process group;
-- network namespace with no interfaces up; mount namespace with size-capped tmpfs on the working
-  directory, /tmp and /dev/shm, and the platform's own files hidden behind empty mounts;
+  file permissions apply, and "kill every process of that uid" ends anything that escaped;
 - rlimits (address space, CPU, processes, file size, open files, core dumps off);
 - an allow-listed environment.
 
 As a non-root user the kernel runs as that user: limits still apply (RLIMIT_NPROC counts all the
-user's processes, so it is raised by the number already running), a user+network namespace is
-used when the kernel allows unprivileged ones, and the directories are protected by mode 0700.
+user's processes, so it is raised by the number already running), a user+network+IPC namespace
+is used when the kernel allows unprivileged ones, and the directories are protected by mode 0700.
 """
 
 from __future__ import annotations
 
-import json
+import glob
 import os
 import secrets
 import shutil
@@ -35,8 +37,9 @@ from jupyter_client.connect import write_connection_file
 
 from ..device import Device
 from ..limits import Limits
+from ._launcher import KernelSpec, ServerSpec
 from .base import KernelHandle, Sandbox, SandboxError, register
-from .cgroups import CgroupUnavailable, SlotCgroup, slot_cgroup
+from .cgroups import CgroupUnavailable, KernelCgroup, kernel_cgroup
 from .fork_server import ForkedProcess, ForkServer
 from .slots import Slot, count_user_processes, kill_uid
 
@@ -46,22 +49,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSTHROUGH = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "TZ")
 
 
-def default_hidden_paths() -> list[str]:
-    """Everything in the repository except the virtualenv the kernel runs from.
-
-    Instructor sources with hidden tests live in notebooks/, settings and the SQLite database in
-    platform/; the kernel needs none of it. KERNELCAMP_SANDBOX_HIDE adds more (os.pathsep list).
-    """
-    venv = Path(sys.prefix).resolve()
-    hidden = []
-    for entry in sorted(REPO_ROOT.iterdir()):
-        resolved = entry.resolve()
-        if resolved == venv or venv.is_relative_to(resolved):
-            continue
-        hidden.append(str(entry))
-    extra = os.environ.get("KERNELCAMP_SANDBOX_HIDE", "")
-    hidden.extend(p for p in extra.split(os.pathsep) if p)
-    return hidden
+#: One registry of sandbox uids per machine, whatever a sandbox's base directory: two graders
+#: must never hand the same uid to two kernels at once.
+SLOT_LOCKS = Path("/var/tmp/kernelcamp-sandbox/.slots")
+#: Writable places of the filesystem view; each kernel gets its own tmpfs on each (and on its
+#: working directory, which is also $HOME).
+SCRATCH = ("/tmp", "/var/tmp", "/run/lock", "/dev/shm")
+#: What of /etc a kernel may need: the dynamic linker, time zone, fonts, certificates, names.
+ETC_VISIBLE = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "ssl",
+    "ca-certificates", "nsswitch.conf", "passwd", "group", "hosts", "mime.types", "alternatives",
+)  # fmt: skip
 
 
 def _open_to_others(path: Path, bit: int) -> bool:
@@ -93,7 +91,7 @@ def sandbox_python(drops_privileges: bool) -> tuple[str, list[str]]:
     for candidate in (f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"):
         path = Path(candidate)
         if path.exists() and _open_to_others(path.resolve(), stat.S_IXOTH):
-            return candidate, [p for p in site.getsitepackages() if os.path.isdir(p)]
+            return candidate, ProcessSandbox._site_dirs_abs()
     raise SandboxError(
         f"no python {version} that the sandbox user may run: make {venv_python.resolve()} and "
         "its standard library world-readable, or install the system python of that version"
@@ -109,7 +107,7 @@ class ProcessKernel(KernelHandle):
         log_path: Path,
         slot: Slot | None,
         notes: list[str],
-        cgroup: SlotCgroup | None = None,
+        cgroup: KernelCgroup | None = None,
     ) -> None:
         self.cgroup = cgroup
         self.proc = proc
@@ -119,6 +117,10 @@ class ProcessKernel(KernelHandle):
         self.slot = slot
         self.notes = notes
         self._closed = False
+        self._released = False
+        # The process to signal: the launcher's supervisor. Started by exec under bwrap, that is
+        # bwrap's child (bwrap itself passes no signals on).
+        self.signal_pid = proc.pid
 
     def is_alive(self) -> bool:
         return self.proc.poll() is None
@@ -126,7 +128,7 @@ class ProcessKernel(KernelHandle):
     def interrupt(self) -> None:
         if self.is_alive():
             try:
-                os.kill(self.proc.pid, signal.SIGINT)
+                os.kill(self.signal_pid, signal.SIGINT)
             except ProcessLookupError:
                 pass
 
@@ -140,14 +142,33 @@ class ProcessKernel(KernelHandle):
         except OSError:
             pass
 
+    def count_threads(self) -> int | None:
+        """Threads of every process the kernel started, counted from outside: the kernel's
+        control group, else /proc/<pid>/task over its process tree. Nothing the submission runs
+        can change this count but by ending threads."""
+        if self.cgroup is not None:
+            count = self.cgroup.thread_count()
+            if count is not None:
+                return count
+        return _tree_threads(self.proc.pid)
+
     def kill(self) -> None:
+        if self._released:
+            return  # the slot's uid may already belong to the next kernel
+        if self.slot is not None:
+            # The kernel first (every process of its uid; as PID 1 of its namespace it takes the
+            # rest with it), so that the supervisor reaps it: killed together, the kernel would
+            # be left to the machine's init, which in a container may never reap it.
+            kill_uid(self.slot.uid)
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self.slot is not None:
-            kill_uid(self.slot.uid)
-        else:
+        if self.slot is None:
             _kill_descendants(self.proc.pid)
         try:
             self.proc.wait(timeout=10)
@@ -186,8 +207,38 @@ class ProcessKernel(KernelHandle):
             pass
         self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.cgroup is not None:
+            self.cgroup.remove()
         if self.slot is not None:
             self.slot.release()
+        self._released = True
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for children in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            found.extend(int(c) for c in Path(children).read_text().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _tree_threads(pid: int) -> int | None:
+    total, pending, seen = 0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            total += len(os.listdir(f"/proc/{current}/task"))
+        except OSError:
+            if current == pid:
+                return None
+            continue
+        pending.extend(_children(current))
+    return total
 
 
 def _kill_descendants(pid: int) -> None:
@@ -206,6 +257,10 @@ def _kill_descendants(pid: int) -> None:
 
 @register
 class ProcessSandbox(Sandbox):
+    """Options (from the site's KC_GRADING_SANDBOX_OPTIONS or the CLI): ``base_dir``,
+    ``uid_base`` (first sandbox uid, 64000), ``visible_paths`` (more read-only paths in the
+    view), ``require_netns``, ``fork_server`` (False: a fresh interpreter per kernel)."""
+
     name = "process"
 
     def __init__(
@@ -214,40 +269,41 @@ class ProcessSandbox(Sandbox):
         device: Device,
         *,
         base_dir: str | Path | None = None,
-        uid_base: int | None = None,
-        hidden_paths: list[str] | None = None,
+        uid_base: int = 64000,
+        visible_paths: list[str] | None = None,
         require_netns: bool = False,
-        fork_server: bool | None = None,
+        fork_server: bool = True,
     ) -> None:
         super().__init__(limits, device)
         self.root_mode = os.geteuid() == 0
-        default_base = Path("/var/tmp/kernelcamp-sandbox") if self.root_mode else None
-        if base_dir is None and default_base is None:
-            base_dir = Path(tempfile.gettempdir()) / f"kernelcamp-sandbox-{os.getuid()}"
-        self.base_dir = Path(base_dir or default_base)
+        if base_dir is None:
+            # Not under /tmp or /var/tmp: those are each kernel's own tmpfs in its view.
+            base_dir = (
+                Path("/var/lib/kernelcamp-sandbox")
+                if self.root_mode
+                else Path(tempfile.gettempdir()) / f"kernelcamp-sandbox-{os.getuid()}"
+            )
+        self.base_dir = Path(base_dir)
         self.base_dir.mkdir(parents=True, exist_ok=True)
         # Traversable, not listable: kernels reach their own directory and nothing else.
         os.chmod(self.base_dir, 0o711 if self.root_mode else 0o700)
-        env_base = os.environ.get("KERNELCAMP_SANDBOX_UID_BASE")
-        self.uid_base = uid_base if uid_base is not None else int(env_base or 64000)
-        self.hidden_paths = default_hidden_paths() if hidden_paths is None else hidden_paths
+        self.uid_base = uid_base
+        self.visible_paths = list(visible_paths or [])
         self.require_netns = require_netns
         # Fixed for the sandbox's life: which interpreter kernels run, and with which packages.
         self.python, self.site_dirs = sandbox_python(self.root_mode)
-        if fork_server is None:
-            fork_server = os.environ.get("KERNELCAMP_SANDBOX_FORK_SERVER", "1") != "0"
+        self.view = self._bwrap_view() if self.root_mode else []
         self._fork_server: ForkServer | None = None
         if fork_server:
             home = self.base_dir / ".fork-server"
             home.mkdir(mode=0o700, exist_ok=True)
-            config = {
-                "env": self._environment(home),
-                "preload": list(self.limits.preload),
-                "site_dirs": self.site_dirs,
-            }
-            flags = ["-I", "-S"] if self.site_dirs else ["-I"]
+            spec = ServerSpec(
+                env=self._environment(home),
+                preload=list(self.limits.preload),
+                site_dirs=self.site_dirs,
+            )
             self._fork_server = ForkServer(
-                [self.python, *flags, str(LAUNCHER)], config, home / "server.log"
+                [*self.view, *self._launcher_argv()], spec, home / "server.log"
             )
 
     def describe(self) -> dict:
@@ -255,8 +311,67 @@ class ProcessSandbox(Sandbox):
             "sandbox": self.name,
             "privilege": "per-kernel uid" if self.root_mode else "same user",
             "start": "fork server" if self._fork_server else "exec",
-            "hidden_paths": self.hidden_paths,
+            "view": "bwrap" if self.view else "host",
+            "visible_paths": self._visible(),
         }
+
+    def _launcher_argv(self) -> list[str]:
+        flags = ["-I", "-S"] if self.site_dirs else ["-I"]
+        return [self.python, *flags, str(LAUNCHER)]
+
+    def _visible(self) -> list[str]:
+        """Read-only paths of the view besides /usr and /etc: the interpreter and packages."""
+        paths = {str(Path(sys.prefix).resolve()), *self._site_dirs_abs(), *self.visible_paths}
+        python_home = Path(self.python).resolve().parents[1]
+        if not str(python_home).startswith("/usr"):
+            paths.add(str(python_home))
+        return sorted(paths)
+
+    def _bwrap_view(self) -> list[str]:
+        """The bubblewrap command line that makes the filesystem view the fork server (and so
+        every kernel) starts in. bwrap keeps root's capabilities here (--cap-add ALL): each
+        kernel still needs them to make its own namespaces and mounts, then drops them all with
+        its uid."""
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxError(
+                "bubblewrap is not installed (apt-get install bubblewrap): the sandbox needs it "
+                "to give kernels a filesystem view without the platform's files"
+            )
+        view = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+        view += ["--cap-add", "ALL", "--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
+            if os.path.islink(top):
+                view += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                view += ["--ro-bind", top, top]
+        for name in ETC_VISIBLE:
+            view += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        view += ["--proc", "/proc", "--dev", "/dev"]
+        for path in SCRATCH:
+            view += ["--tmpfs", path]
+        if not self.device.simulator:
+            for node in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/*")):
+                view += ["--dev-bind", node, node]
+            view += ["--ro-bind", "/sys", "/sys"]
+            for path in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
+                if path:
+                    view += ["--ro-bind-try", path, path]
+        # bwrap makes missing parents of a mount point mode 0700: the sandbox uid must be able
+        # to pass through them.
+        bound = [str(self.base_dir), str(LAUNCHER), *self._visible()]
+        parents = {str(parent) for path in bound for parent in Path(path).parents}
+        for parent in sorted(parents - {"/"}):
+            if not parent.startswith("/usr") and not any(_inside(parent, b) for b in bound):
+                view += ["--perms", "0755", "--dir", parent]
+        for path in self._visible():
+            view += ["--ro-bind", path, path]
+        view += ["--bind", str(self.base_dir), str(self.base_dir)]
+        view += ["--ro-bind", str(LAUNCHER), str(LAUNCHER)]  # standard library only
+        if os.path.isdir("/sys/fs/cgroup"):
+            # Each kernel joins its group from inside, then unmounts this from its own view.
+            view += ["--bind", "/sys/fs/cgroup", "/sys/fs/cgroup"]
+        return [*view, "--chdir", "/", "--"]
 
     def _environment(self, work: Path) -> dict[str, str]:
         venv_bin = str(Path(sys.executable).parent)
@@ -293,21 +408,21 @@ class ProcessSandbox(Sandbox):
                 env[name] = os.environ[name]
         return env
 
-    def _rlimits(self, slot: Slot | None) -> dict:
+    def _rlimits(self, slot: Slot | None) -> dict[str, list[int]]:
         lim = self.limits
         nproc = lim.max_processes
         if slot is None:
             nproc += count_user_processes(os.getuid())
         limits = {
             "RLIMIT_CPU": [lim.cpu_seconds, lim.cpu_seconds + 5],
-            "RLIMIT_NPROC": nproc,
-            "RLIMIT_FSIZE": lim.max_file_bytes,
-            "RLIMIT_NOFILE": lim.max_open_files,
-            "RLIMIT_CORE": 0,
+            "RLIMIT_NPROC": [nproc, nproc],
+            "RLIMIT_FSIZE": [lim.max_file_bytes] * 2,
+            "RLIMIT_NOFILE": [lim.max_open_files] * 2,
+            "RLIMIT_CORE": [0, 0],
         }
         # The CUDA driver reserves far more address space than it uses, so on a GPU the limit
         # is on the data segment instead.
-        limits["RLIMIT_AS" if self.device.simulator else "RLIMIT_DATA"] = lim.memory_bytes
+        limits["RLIMIT_AS" if self.device.simulator else "RLIMIT_DATA"] = [lim.memory_bytes] * 2
         return limits
 
     @staticmethod
@@ -315,7 +430,7 @@ class ProcessSandbox(Sandbox):
         return [str(Path(p).resolve()) for p in site.getsitepackages() if os.path.isdir(p)]
 
     def start_kernel(self) -> ProcessKernel:
-        slot = Slot(self.base_dir / ".slots", self.uid_base) if self.root_mode else None
+        slot = Slot(SLOT_LOCKS, self.uid_base) if self.root_mode else None
         root = Path(tempfile.mkdtemp(prefix="k", dir=self.base_dir))
         try:
             return self._start(root, slot)
@@ -326,11 +441,35 @@ class ProcessSandbox(Sandbox):
                 slot.release()
             raise
 
+    def _spec(self, root: Path, slot: Slot | None, conn_file: Path) -> KernelSpec:
+        work = root / "work"
+        lim = self.limits
+        scratch = []
+        if slot is not None:
+            scratch = [[path, lim.max_disk_bytes // 4] for path in SCRATCH]
+            scratch.append([str(work), lim.max_disk_bytes])
+        return KernelSpec(
+            connection_file=str(conn_file),
+            workdir=str(work),
+            env=self._environment(work),
+            python=self.python,
+            rlimits=self._rlimits(slot),
+            scratch=scratch,
+            keep_visible=[[p, False] for p in self._visible()] + [[str(self.base_dir), True]],
+            hold_dir=str(root / "hold"),
+            uid=slot.uid if slot else None,
+            gid=slot.gid if slot else None,
+            site_dirs=self.site_dirs,
+            preload=list(lim.preload),
+            require_netns=self.require_netns,
+        )
+
     def _start(self, root: Path, slot: Slot | None) -> ProcessKernel:
         os.chmod(root, 0o711 if slot else 0o700)
         run, work = root / "run", root / "work"
         run.mkdir(mode=0o700)
         work.mkdir(mode=0o700)
+        (root / "hold").mkdir(mode=0o700)
         if slot is not None:
             for path in (run, work):
                 os.chown(path, slot.uid, slot.gid)
@@ -340,43 +479,29 @@ class ProcessSandbox(Sandbox):
         if slot is not None:
             os.chown(conn_file, slot.uid, slot.gid)
         lim = self.limits
-        tmpfs = []
-        if slot is not None:
-            for path in (str(work), "/tmp", "/dev/shm"):
-                size = lim.max_disk_bytes if path == str(work) else lim.max_disk_bytes // 4
-                tmpfs.append({"path": path, "size": size, "uid": slot.uid, "gid": slot.gid})
-        config = {
-            "uid": slot.uid if slot else None,
-            "gid": slot.gid if slot else None,
-            "workdir": str(work),
-            "env": self._environment(work),
-            "rlimits": self._rlimits(slot),
-            "hidden_paths": self.hidden_paths,
-            "tmpfs": tmpfs,
-            # What the kernel runs from must survive the tmpfs on /tmp (CI may clone there).
-            "keep_visible": sorted({str(Path(sys.prefix).resolve()), *self._site_dirs_abs()}),
-            "hold_dir": str(run.parent),
-            "require_netns": self.require_netns,
-            "preload": list(lim.preload),
-            "connection_file": str(conn_file),
-        }
-        config["python"], config["site_dirs"] = self.python, self.site_dirs
+        spec = self._spec(root, slot, conn_file)
         cgroup, cgroup_note = None, ""
         if slot is not None:
             try:
-                cgroup = slot_cgroup(slot.index, lim.memory_bytes, lim.max_processes)
-                config["cgroup_procs"] = cgroup.procs_files
+                cgroup = kernel_cgroup(f"k-{root.name}", lim.memory_bytes, lim.max_processes)
+                spec.cgroup_procs = cgroup.procs_files
             except CgroupUnavailable as exc:
                 cgroup_note = f"no memory cgroup ({exc}): memory is limited per process only"
         log_path = root / "kernel.log"
-        if self._fork_server is not None:
-            log_path.touch(mode=0o600)
-            config["log_path"] = str(log_path)
-            proc: subprocess.Popen | ForkedProcess = self._fork_server.fork(
-                config, root / "exit-status", lim.startup_timeout
-            )
-        else:
-            proc = self._exec_launcher(config, log_path)
+        try:
+            if self._fork_server is not None:
+                log_path.touch(mode=0o600)
+                spec.log_path = str(log_path)
+                spec.status_path = str(root / "exit-status")
+                proc: subprocess.Popen | ForkedProcess = self._fork_server.fork(
+                    spec, Path(spec.status_path), lim.startup_timeout
+                )
+            else:
+                proc = self._exec_launcher(spec, log_path)
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
         # A message larger than this makes ZeroMQ drop it instead of the grader allocating it:
         # one `print` of a gigabyte must not exhaust the grader's memory.
         context = zmq.Context()
@@ -386,6 +511,8 @@ class ProcessSandbox(Sandbox):
         client.start_channels()
         kernel = ProcessKernel(proc, client, root, log_path, slot, [], cgroup)
         try:
+            if self.view and isinstance(proc, subprocess.Popen):
+                kernel.signal_pid = _bwrap_child(proc, lim.startup_timeout)
             _wait_ready(kernel, lim.startup_timeout)
         except BaseException:
             kernel.close()
@@ -399,11 +526,10 @@ class ProcessSandbox(Sandbox):
             kernel.notes.append(cgroup_note)
         return kernel
 
-    @staticmethod
-    def _exec_launcher(config: dict, log_path: Path) -> subprocess.Popen:
+    def _exec_launcher(self, spec: KernelSpec, log_path: Path) -> subprocess.Popen:
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-I", str(LAUNCHER)],
+                [*self.view, *self._launcher_argv()],
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=log,
@@ -412,13 +538,28 @@ class ProcessSandbox(Sandbox):
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             )
         assert proc.stdin is not None
-        proc.stdin.write(json.dumps(config).encode())
+        proc.stdin.write(spec.to_json().encode())
         proc.stdin.close()
         return proc
 
     def close(self) -> None:
         if self._fork_server is not None:
             self._fork_server.close()
+
+
+def _inside(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def _bwrap_child(proc: subprocess.Popen, timeout: float) -> int:
+    """The pid of the command bwrap runs (the launcher's supervisor): bwrap forks it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        children = _children(proc.pid)
+        if children:
+            return children[0]
+        time.sleep(0.005)
+    return proc.pid
 
 
 def _wait_ready(kernel: ProcessKernel, timeout: float) -> None:
