@@ -56,7 +56,9 @@ def assign_judges(event: Event, k: int | None = None, *, seed: int = 0) -> Assig
     """Give every submitted project at least `k` judges, never one with a conflict.
 
     Greedy and balanced: repeatedly take the project with the fewest judges and give it the
-    eligible judge with the lightest load (ties by a seeded shuffle, so runs are repeatable).
+    eligible judge with the lightest load (ties by a seeded shuffle, so runs are repeatable), then
+    move new assignments from heavy to light judges while any judge has two more than another
+    who could take one of theirs.
     Existing assignments are kept, so running it again after new projects arrive only adds.
     """
     k = k if k is not None else event.judges_per_project
@@ -83,6 +85,7 @@ def assign_judges(event: Event, k: int | None = None, *, seed: int = 0) -> Assig
             loads[judge_id] += 1
     report = AssignmentReport()
     open_projects = {p for p in projects if len(assigned[p]) < k}
+    new_pairs: set[tuple[int, int]] = set()
     while open_projects:
         project_id = min(open_projects, key=lambda p: (len(assigned[p]), p))
         eligible = [
@@ -93,14 +96,46 @@ def assign_judges(event: Event, k: int | None = None, *, seed: int = 0) -> Assig
             open_projects.discard(project_id)
             continue
         judge = min(eligible, key=lambda j: (loads[j], tiebreak[j]))
-        JudgeAssignment.objects.create(event=event, project_id=project_id, judge_id=judge)
+        new_pairs.add((project_id, judge))
         assigned[project_id].add(judge)
         loads[judge] += 1
-        report.created += 1
         if len(assigned[project_id]) >= k:
             open_projects.discard(project_id)
+    _rebalance(new_pairs, assigned, loads, blocked, tiebreak)
+    JudgeAssignment.objects.bulk_create(
+        JudgeAssignment(event=event, project_id=p, judge_id=j) for p, j in sorted(new_pairs)
+    )
+    report.created = len(new_pairs)
     report.loads = loads
     return report
+
+
+def _rebalance(new_pairs, assigned, loads, blocked, tiebreak) -> None:
+    """Conflicts can leave the greedy pass uneven. Move a new assignment from a judge to one with
+    at least two fewer projects who may take it, until no such move exists; each move lowers the
+    sum of squared loads, so this ends."""
+    moved = True
+    while moved:
+        moved = False
+        for project_id, heavy in sorted(new_pairs, key=lambda pair: -loads[pair[1]]):
+            lighter = [
+                j
+                for j in loads
+                if loads[heavy] - loads[j] >= 2
+                and j not in assigned[project_id]
+                and (j, project_id) not in blocked
+            ]
+            if not lighter:
+                continue
+            light = min(lighter, key=lambda j: (loads[j], tiebreak[j]))
+            new_pairs.remove((project_id, heavy))
+            new_pairs.add((project_id, light))
+            assigned[project_id].discard(heavy)
+            assigned[project_id].add(light)
+            loads[heavy] -= 1
+            loads[light] += 1
+            moved = True
+            break
 
 
 @transaction.atomic

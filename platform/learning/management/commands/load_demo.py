@@ -76,6 +76,9 @@ class Command(BaseCommand):
         invite = cohort.invite_codes.first() or InviteCode.objects.create(
             cohort=cohort, created_by=instructor
         )
+        from events.demo import load_demo_event  # the demo hackathon lives with its app
+
+        event_lines = load_demo_event(org, instructor, students, self._user)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"  course: {course.title} (version {cohort.version.number}), cohort: {cohort.name}, invite code: {invite.code}"
@@ -87,6 +90,8 @@ class Command(BaseCommand):
             *[(s, "student") for s in students],
         ]:
             self.stdout.write(f"    {user.username:<12} {role}")
+        for line in event_lines:
+            self.stdout.write(line)
 
     def _user(self, username: str, name: str, staff: bool = False) -> User:
         user = User.objects.filter(username=username).first()
