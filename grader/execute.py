@@ -248,23 +248,30 @@ class Executor:
         return None
 
     def _busy_seconds(self) -> float | None:
-        """Seconds the kernel's threads together have spent on a CPU or runnable and waiting
-        for one (/proc/PID/task/*/schedstat); None when unknown."""
+        """Seconds the threads of the kernel and its processes together have spent on a CPU
+        or runnable and waiting for one (/proc/PID/task/*/schedstat); None when unknown."""
         pid = getattr(getattr(self.kernel, "proc", None), "pid", None)
         if pid is None:
             return None
-        total = 0
+        import psutil
+
         try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
+            pids = [pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))]
+        except psutil.Error:
             return None
-        for tid in tasks:
+        total = 0
+        for process in pids:
             try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                    on_cpu, waiting = fh.read().split()[:2]
-                total += int(on_cpu) + int(waiting)
-            except (OSError, ValueError):
+                tasks = os.listdir(f"/proc/{process}/task")
+            except OSError:
                 continue
+            for tid in tasks:
+                try:
+                    with open(f"/proc/{process}/task/{tid}/schedstat") as fh:
+                        on_cpu, waiting = fh.read().split()[:2]
+                    total += int(on_cpu) + int(waiting)
+                except (OSError, ValueError):
+                    continue
         return total / 1e9
 
     def _kernel_cpu(self) -> float | None:

@@ -152,6 +152,11 @@ class ProcessKernel(KernelHandle):
                 return count
         return _tree_threads(self.proc.pid)
 
+    def busy_seconds(self) -> float | None:
+        """Seconds all the kernel's threads have spent on a CPU or runnable waiting for one,
+        over its whole process tree (the process the grader knows is only its supervisor)."""
+        return _tree_busy_seconds(self.proc.pid)
+
     def kill(self) -> None:
         if self._released:
             return  # the slot's uid may already belong to the next kernel
@@ -224,21 +229,46 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_threads(pid: int) -> int | None:
-    total, pending, seen = 0, [pid], set()
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (the supervisor, the kernel, what the kernel started:
+    orphans stay in the tree, reparented to the kernel as PID 1 of its namespace)."""
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+        if current not in found:
+            found.append(current)
+            pending.extend(_children(current))
+    return found
+
+
+def _tree_threads(pid: int) -> int | None:
+    total = 0
+    for current in _tree(pid):
         try:
             total += len(os.listdir(f"/proc/{current}/task"))
         except OSError:
             if current == pid:
                 return None
-            continue
-        pending.extend(_children(current))
     return total
+
+
+def _tree_busy_seconds(pid: int) -> float | None:
+    total = 0
+    for current in _tree(pid):
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            if current == pid:
+                return None
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{current}/task/{tid}/schedstat") as fh:
+                    on_cpu, waiting = fh.read().split()[:2]
+                total += int(on_cpu) + int(waiting)
+            except (OSError, ValueError):
+                continue
+    return total / 1e9
 
 
 def _kill_descendants(pid: int) -> None:
