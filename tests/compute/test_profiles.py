@@ -199,7 +199,9 @@ def test_real_slurmspawner_writes_the_batch_script_we_mean(slurm_config):
     config = slurm_config
     # batchspawner looks the user up in the passwd database: use one every machine has.
     name = pwd.getpwuid(0).pw_name
-    user = SimpleNamespace(name=name, escaped_name=name, url=f"/user/{name}/", id=1)
+    user = SimpleNamespace(
+        name=name, escaped_name=name, url=f"/user/{name}/", id=1, admin=False, groups=[]
+    )
     hub = SimpleNamespace(
         api_url="http://hub:8081/hub/api", base_url="/hub/", url="/hub/", public_host=""
     )
