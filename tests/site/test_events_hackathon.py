@@ -132,3 +132,20 @@ def test_register_page_and_banner_and_dashboard():
     assert "Judging at 3" in client.get(banner).content.decode()
     client.force_login(outsider)
     assert client.get(banner).status_code == 403
+
+
+def test_event_pages_in_korean():
+    event = hackathon()
+    (person,) = _registered_korean(event)
+    client = Client()
+    client.force_login(person)
+    page = client.get(reverse("event-detail", args=[event.slug])).content.decode()
+    assert "일정" in page and "최종 제출" in page
+    teams = client.get(reverse("event-teams", args=[event.slug])).content.decode()
+    assert "팀 만들기" in teams
+
+
+def _registered_korean(event):
+    person = make_user("kim", language="ko")
+    register(event, person)
+    return [person]
