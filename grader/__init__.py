@@ -37,10 +37,15 @@ def grade(
     submission: bytes | str | Path | NotebookNode,
     limits: Limits | None = None,
     device: str = "auto",
+    sandbox: str = "process",
+    sandbox_options: dict | None = None,
 ) -> GradeResult:
     """Grade ``submission`` (notebook bytes) against the instructor's ``source_nb``.
 
-    Uses a long-lived worker per (limits, device) in this process, so after the first call a
-    warm kernel is usually waiting.
+    Uses a long-lived worker per (limits, device, sandbox) in this process, so after the first
+    call a warm kernel is usually waiting. ``sandbox`` names a registered sandbox and
+    ``sandbox_options`` are its constructor's keyword arguments (the site's
+    KC_GRADING_SANDBOX / KC_GRADING_SANDBOX_OPTIONS settings).
     """
-    return shared_worker(limits or Limits(), device).grade(source_nb, submission)
+    worker = shared_worker(limits or Limits(), device, sandbox, sandbox_options)
+    return worker.grade(source_nb, submission)

@@ -15,6 +15,7 @@ no cells, 0 points, and the flag invalid-source, sandbox-error or grader-error w
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -33,7 +34,26 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--device", default="auto", help="auto, simulator or gpu (default auto)")
     g.add_argument("--notebook-timeout", type=float, help="seconds for the whole notebook")
     g.add_argument("--cell-timeout", type=float, help="seconds per cell")
+    g.add_argument("--sandbox", default="process", help="registered sandbox (default process)")
+    g.add_argument(
+        "--sandbox-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="sandbox constructor option, VALUE as JSON when it parses (fork_server=false)",
+    )
     return parser
+
+
+def _sandbox_options(pairs: list[str]) -> dict:
+    options = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value
+    return options
 
 
 def _summary(result) -> str:
@@ -91,7 +111,10 @@ def _grade(args: argparse.Namespace) -> int:
         reason = f"cannot read {args.submission}: {exc.strerror}"
         return _failure(args, result.INVALID_SUBMISSION, reason, EXIT_REJECTED)
     try:
-        with Worker(limits, args.device, warm=False) as worker:
+        options = _sandbox_options(args.sandbox_option)
+        with Worker(
+            limits, args.device, warm=False, sandbox=args.sandbox, sandbox_options=options
+        ) as worker:
             res = worker.grade(source, submission, name=args.submission.name)
     except SourceError as exc:
         return _failure(args, "invalid-source", str(exc), EXIT_BAD_SOURCE)

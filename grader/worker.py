@@ -8,6 +8,7 @@ used for exactly one submission.
 from __future__ import annotations
 
 import atexit
+import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -135,12 +136,18 @@ _shared: dict[tuple, Worker] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_worker(limits: Limits, device: str = "auto") -> Worker:
-    """One long-lived worker per (limits, device) in this process, closed at exit."""
-    key = (limits, device)
+def shared_worker(
+    limits: Limits,
+    device: str = "auto",
+    sandbox: str = "process",
+    sandbox_options: dict | None = None,
+) -> Worker:
+    """One long-lived worker per (limits, device, sandbox) in this process, closed at exit."""
+    options = dict(sandbox_options or {})
+    key = (limits, device, sandbox, json.dumps(options, sort_keys=True, default=str))
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = Worker(limits, device)
+            _shared[key] = Worker(limits, device, sandbox=sandbox, sandbox_options=options)
         return _shared[key]
 
 

@@ -7,7 +7,7 @@ REPO="$PWD"
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 
 # What each needed Debian package provides: a command on PATH or a file path.
-apt_needs=("msgfmt:gettext" "node:nodejs" "npm:npm" ${KC_EXTRA_APT[@]+"${KC_EXTRA_APT[@]}"})
+apt_needs=("msgfmt:gettext" "node:nodejs" "npm:npm" "bwrap:bubblewrap" ${KC_EXTRA_APT[@]+"${KC_EXTRA_APT[@]}"})
 missing=()
 for pair in "${apt_needs[@]}"; do
   probe="${pair%%:*}" package="${pair#*:}"

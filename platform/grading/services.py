@@ -117,7 +117,12 @@ def grade_now(submission_id: int, source_assignment_id: int | None = None) -> st
         )
         with leases.Heartbeat(submission_id, attempt):
             result = grader.grade(
-                source, bytes(submission.notebook), grading_limits(), settings.KC_GRADING_DEVICE
+                source,
+                bytes(submission.notebook),
+                grading_limits(),
+                settings.KC_GRADING_DEVICE,
+                sandbox=settings.KC_GRADING_SANDBOX,
+                sandbox_options=settings.KC_GRADING_SANDBOX_OPTIONS,
             )
     except Exception as exc:  # the grader itself broke: keep the submission, say why
         log.exception("grading submission %s failed", submission_id)

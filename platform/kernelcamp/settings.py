@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -154,6 +155,10 @@ TASKS = {
 }
 
 # Grading (see docs/grading.md).
+# Which grader sandbox runs submissions, and its options (grader/sandbox/: "process" takes
+# base_dir, uid_base, visible_paths, require_netns, fork_server). JSON in the environment.
+KC_GRADING_SANDBOX = os.environ.get("KC_GRADING_SANDBOX", "process")
+KC_GRADING_SANDBOX_OPTIONS = json.loads(os.environ.get("KC_GRADING_SANDBOX_OPTIONS") or "{}")
 KC_GRADING_DEVICE = os.environ.get("KC_GRADING_DEVICE", "auto")  # "auto", "cuda-simulator" or "gpu"
 KC_GRADING_NOTEBOOK_TIMEOUT = float(os.environ.get("KC_GRADING_NOTEBOOK_TIMEOUT", "120"))
 KC_GRADING_CELL_TIMEOUT = float(os.environ.get("KC_GRADING_CELL_TIMEOUT", "30"))
