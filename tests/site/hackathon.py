@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from tests.site.factories import make_event, make_user
@@ -131,3 +132,13 @@ def hackathon_url(name: str, world: dict) -> str:
         "assignment": world["assignment"].pk,
     }[kind]
     return reverse(name, args=[arg])
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Service messages are matched in English: a Korean page earlier in the same thread (the
+    locale middleware activates the user's language) must not change them."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

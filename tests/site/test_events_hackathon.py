@@ -15,7 +15,10 @@ from events.models import Event, Phase
 from events.selectors import phases_in_event_zone
 from events.services import RegistrationError, post_announcement, register, unregister
 from tests.site.factories import make_user
-from tests.site.hackathon import hackathon
+from tests.site.hackathon import (
+    hackathon,
+    in_english,  # noqa: F401  (autouse)
+)
 
 pytestmark = pytest.mark.django_db
 

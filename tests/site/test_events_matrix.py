@@ -7,7 +7,12 @@ from django.urls import reverse
 
 from tests.site import test_permission_matrix as matrix
 from tests.site.factories import make_user
-from tests.site.hackathon import HACKATHON_URLS, hackathon_url, hackathon_world
+from tests.site.hackathon import (
+    HACKATHON_URLS,
+    hackathon_url,
+    hackathon_world,
+    in_english,  # noqa: F401  (autouse)
+)
 
 pytestmark = pytest.mark.django_db
 

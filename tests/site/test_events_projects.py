@@ -14,7 +14,11 @@ from judging.models import JudgeAssignment
 from projects.services import ProjectDraft, ProjectError, safe_file_name, submit_version
 from teams.services import create_team
 from tests.site.factories import make_user
-from tests.site.hackathon import hackathon, registered
+from tests.site.hackathon import (
+    hackathon,
+    in_english,  # noqa: F401  (autouse)
+    registered,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,12 @@ from judging.models import Criterion, JudgeAssignment, JudgeConflict
 from judging.selectors import ResultRow, rank_rows, results, z_scores
 from judging.services import JudgingError, assign_judges, conflicts, record_scores
 from tests.site.factories import make_user
-from tests.site.hackathon import hackathon, registered, team_with_project
+from tests.site.hackathon import (
+    hackathon,
+    in_english,  # noqa: F401  (autouse)
+    registered,
+    team_with_project,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,11 @@ from teams.services import (
     split_team,
 )
 from tests.site.factories import make_user
-from tests.site.hackathon import hackathon, registered
+from tests.site.hackathon import (
+    hackathon,
+    in_english,  # noqa: F401  (autouse)
+    registered,
+)
 
 pytestmark = pytest.mark.django_db
 
