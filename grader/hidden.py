@@ -4,8 +4,8 @@ The student's code runs inside the test cells, so it can read the hidden tests' 
 history, frames, tracebacks) and print it or put it in an exception message. Two rules:
 
 1. a cell with hidden tests shows no text the student's code produced: its outputs become a
-   generic line (errors keep only a plain exception name, stdout only the ``KERNELCAMP-SKIP:``
-   reason the grader reads, a numeric result stays for partial credit);
+   generic line (errors keep only a plain exception name, stdout only a ``KERNELCAMP-SKIP:``
+   reason the test's own source prints, a numeric result stays for partial credit);
 2. in every other output of the notebook, each line of every hidden test is cut out, so a copy
    stashed in a variable and printed by a later cell does not leak either (encoded copies need
    code the policy holds; see docs/grader.md, "Threat model").
@@ -72,8 +72,13 @@ def hide_outputs(cell: NotebookNode) -> None:
             outputs.append(out)
             continue
         if kind == "stream":
+            # Only a skip line the test itself prints (its text is in the cell's source): the
+            # student's code, called by the hidden tests, could print one with their arguments.
+            source = cell.get("source", "")
             skips = [
-                line for line in out.get("text", "").splitlines() if line.startswith(SKIP_PREFIX)
+                line
+                for line in out.get("text", "").splitlines()
+                if line.startswith(SKIP_PREFIX) and line.strip() in source
             ]
             if skips:
                 text = "\n".join(line[:200] for line in skips[:1]) + "\n"

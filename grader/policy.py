@@ -224,6 +224,10 @@ class Context:
     module_aliases: dict[str, str] = field(default_factory=dict)
     #: names the student must not rebind at top level.
     protected: set[str] = field(default_factory=set)
+    #: attributes the tests and the given code read from modules (np.ones, time.perf_counter):
+    #: storing one on any object is a hit, since the object may be that module under a name no
+    #: scan follows (a default argument, a parameter, a list, a class attribute).
+    module_attributes: set[str] = field(default_factory=set)
 
     @classmethod
     def from_cells(cls, locked: Iterable[str], tests: Iterable[str], solutions: Iterable[str]):
@@ -248,6 +252,10 @@ class Context:
             ctx.module_aliases.update(_module_aliases(tree))
             used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
             ctx.protected |= used & set(dir(builtins))
+        for code in [*locked, *tests]:
+            tree = _parse_or_none(code)
+            if tree is not None:
+                ctx.module_attributes |= _attributes_read_from(tree, ctx.module_aliases)
         # A module the reference solution imports is one the tests may use: the student may
         # import the same module under that name, never bind something else to it.
         for alias, module in solution_aliases.items():
@@ -263,7 +271,12 @@ class _TooDeep(Exception):
 
 def _parse(code: str) -> ast.Module | None:
     try:
-        return ast.parse(_python_source(code))
+        try:
+            return ast.parse(_python_source(code))
+        except (SyntaxError, ValueError):
+            # IPython still runs some cells Python rejects: it strips a common indent and
+            # `>>> ` prompts and expands `/f x` escapes. Check what it would run.
+            return ast.parse(_ipython_source(code))
     except (SyntaxError, ValueError):
         return None
     except (RecursionError, MemoryError) as exc:
@@ -282,6 +295,11 @@ def _python_source(code: str) -> str:
     """The cell as IPython would run it (magics become get_ipython() calls)."""
     if "%" not in code and "!" not in code and "?" not in code:
         return code
+    return _ipython_source(code)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ipython_source(code: str) -> str:
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
@@ -309,6 +327,12 @@ def _bound_by(node: ast.stmt) -> set[str]:
         current = stack.pop()
         if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
             names.add(current.id)
+        elif isinstance(current, (ast.MatchAs, ast.MatchStar)) and current.name:
+            names.add(current.name)  # `case np:` binds np like an assignment
+        elif isinstance(current, ast.MatchMapping) and current.rest:
+            names.add(current.rest)
+        elif isinstance(current, ast.ExceptHandler) and current.name:
+            names.add(current.name)
         for child in ast.iter_child_nodes(current):
             if not isinstance(
                 child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -317,6 +341,16 @@ def _bound_by(node: ast.stmt) -> set[str]:
             elif not isinstance(child, ast.Lambda):
                 names.add(child.name)
     return names
+
+
+def _attributes_read_from(tree: ast.AST, aliases: dict[str, str]) -> set[str]:
+    """Every attribute in a chain rooted at a module alias: np.testing.assert_allclose."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _root_name(node) in aliases:
+            if not _DUNDER.match(node.attr):
+                found.add(node.attr)
+    return found
 
 
 def _module_aliases(tree: ast.AST) -> dict[str, str]:
@@ -345,6 +379,12 @@ def _installed(top: str) -> bool:
         return PathFinder.find_spec(top, paths) is not None
     except (ImportError, ValueError):
         return False
+
+
+def _is_super_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+    )
 
 
 def _root_name(node: ast.AST) -> str | None:
@@ -388,8 +428,37 @@ class _Checker(ast.NodeVisitor):
             self.hit(node, construct, name)
         elif _DUNDER.match(name) and name not in SAFE_DUNDERS:
             self.hit(node, DUNDER, name)
+        elif name == "type" and isinstance(node.ctx, ast.Load):
+            # Reached here only when not the callee of type(x): an alias that builds classes.
+            self.hit(node, RESULT_TYPE, "type")
         if isinstance(node.ctx, ast.Store) and self.policy.top_level_store(name):
             self.hit(node, REBIND, name)
+
+    def _check_bound_name(self, node: ast.AST, name: str | None) -> None:
+        if name and self.policy.top_level_store(name):
+            self.hit(node, REBIND, name)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        self._check_bound_name(node, node.name)
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        self._check_bound_name(node, node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        self._check_bound_name(node, node.rest)
+        self.generic_visit(node)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        self._check_bound_name(node, node.name)
+        self.generic_visit(node)
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        # dict(__eq__=...) builds a class namespace no class statement shows.
+        if node.arg and _DUNDER.match(node.arg) and node.arg not in SAFE_DUNDERS:
+            construct = RESULT_TYPE if node.arg in RESULT_DUNDERS else DUNDER
+            self.hit(node, construct, node.arg)
+        self.generic_visit(node)
 
     def visit_Global(self, node: ast.Global) -> None:
         for name in node.names:
@@ -404,13 +473,20 @@ class _Checker(ast.NodeVisitor):
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.AST, stored: bool) -> None:
         module = self._module_of(base)
+        is_sys = module == "sys" or (isinstance(base, ast.Attribute) and base.attr == "sys")
         if attr in ATTRIBUTES:
             self.hit(node, ATTRIBUTES[attr], attr)
-        elif module == "sys" and attr in SYS_ATTRIBUTES:
+        elif attr == "sys" and module is not None:
+            # os.sys is the sys module under a name the checks on sys do not see.
+            self.hit(node, IMPORT_MACHINERY, f"{module}.sys")
+        elif is_sys and attr in SYS_ATTRIBUTES:
             self.hit(node, SYS_ATTRIBUTES[attr], f"sys.{attr}")
         elif module == "sys" and attr in SYS_STORED and stored:
             self.hit(node, IMPORT_MACHINERY, f"sys.{attr}")
         elif _DUNDER.match(attr) and attr not in SAFE_DUNDERS:
+            self.hit(node, DUNDER, attr)
+        elif attr == "__init__" and not _is_super_call(base):
+            # Klass.__init__(module) runs an __init__ whose self is that module.
             self.hit(node, DUNDER, attr)
         elif attr == "ma" and module is not None and module.split(".")[0] == "numpy":
             self.hit(node, RESULT_TYPE, "numpy.ma")
@@ -418,8 +494,13 @@ class _Checker(ast.NodeVisitor):
             owner = _root_name(base)
             if module is not None:
                 self.hit(node, MONKEYPATCH, f"{module}.{attr}")
-            elif owner not in self._self_names and (
-                attr in PROTECTED_ATTRIBUTES or attr.startswith("assert") or attr in CORE_BUILTINS
+            elif attr.startswith("assert") or (
+                owner not in self._self_names
+                and (
+                    attr in PROTECTED_ATTRIBUTES
+                    or attr in CORE_BUILTINS
+                    or attr in self.policy.context.module_attributes
+                )
             ):
                 self.hit(node, MONKEYPATCH, attr)
 
@@ -430,9 +511,12 @@ class _Checker(ast.NodeVisitor):
             self._check_literal_attribute_call(node, func.id)
         elif isinstance(func, ast.Name) and func.id in CODE_BUILTINS:
             self._check_code_call(node, func.id)
-        elif isinstance(func, ast.Name) and func.id == "type" and len(node.args) == 3:
-            self.hit(node, RESULT_TYPE, "type(name, bases, namespace)")
-            self.generic_visit(node)
+        elif isinstance(func, ast.Name) and func.id == "type":
+            plain = len(node.args) == 1 and not node.keywords
+            if not plain or isinstance(node.args[0], ast.Starred):
+                self.hit(node, RESULT_TYPE, "type(name, bases, namespace)")
+            for child in [*node.args, *node.keywords]:
+                self.visit(child)
         elif self._is_magic(node):
             self._check_magic(node)
         else:
@@ -513,7 +597,9 @@ class _Checker(ast.NodeVisitor):
         if self._class_depth == 0 and node.name in RESULT_DUNDERS:
             self.hit(node, RESULT_TYPE, node.name)
         params = node.args.posonlyargs + node.args.args
-        pushed = self._class_depth > 0 and bool(params)
+        # Only an __init__'s self is surely a new instance (and calling Klass.__init__ is a
+        # hit): any other method can be called through the class with a module as self.
+        pushed = self._class_depth > 0 and bool(params) and node.name == "__init__"
         if pushed:
             self._self_names.append(params[0].arg)
         saved_depth, self._class_depth = self._class_depth, 0
@@ -548,8 +634,10 @@ class _Checker(ast.NodeVisitor):
             self._check_import_binding(node, a.asname or a.name, f"{module}.{a.name}")
 
     def _check_module(self, node: ast.AST, dotted: str, top_only: bool = True) -> None:
-        if dotted == "numpy.ma" or dotted.startswith("numpy.ma."):
+        parts = dotted.split(".")
+        if parts[0] == "numpy" and "ma" in parts[1:]:
             # numpy.testing ignores masked elements: a fully masked array equals anything.
+            # (numpy.lib.recfunctions re-exports numpy.ma as .ma)
             self.hit(node, RESULT_TYPE, "numpy.ma")
         top = dotted.split(".")[0]
         if top in MODULES:

@@ -63,6 +63,22 @@ def hits(code: str, allow=()):
         ("p = np.zeros(1).ctypes.data", "native-code"),
         ("f = open('/proc/self/mem', 'r+b')", "native-code"),
         ("from numba import carray", "native-code"),
+        # issue 9, second round (tests/fixtures/attacks/cheats.py has each in a kernel)
+        (
+            "class H:\n    def f(self):\n        self.assert_x = print\nH.f(np.testing)",
+            "monkeypatch",
+        ),
+        ("class H:\n    def __init__(self):\n        pass\nH.__init__(np)", "dunder"),
+        ("match 1:\n    case np:\n        pass", "rebind"),
+        ("match {}:\n    case {**np}:\n        pass", "rebind"),
+        ("make = type\nA = make('A', (), {})", "result-type"),
+        ("A = type(*['A', (), {}])", "result-type"),
+        ("ns = dict(__eq__=lambda s, o: True)", "result-type"),
+        ("class R:\n    match 1:\n        case __eq__:\n            pass", "result-type"),
+        ("from numpy.lib.recfunctions import ma", "result-type"),
+        ("import os\nm = os.sys.modules", "import-machinery"),
+        ("    np.allclose = print", "monkeypatch"),
+        (">>> np.allclose = print", "monkeypatch"),
     ],
 )
 def test_policy_finds_the_construct(code, construct):
@@ -88,6 +104,9 @@ def test_policy_finds_the_construct(code, construct):
         "class Launch:\n    def __init__(self, kernel):\n        self.kernel = kernel\n"
         "        self.events = []",
         "print('{:.2f} ms, {name}'.format(1.5, name='x'))",
+        "x = type(3)\nclass B(Exception):\n    def __init__(self):\n        super().__init__('b')",
+        "try:\n    pass\nexcept ValueError as err:\n    print(err)",
+        "match [1, 2]:\n    case [first, *rest]:\n        print(first, rest)",
     ],
 )
 def test_policy_leaves_honest_code_alone(code):
@@ -109,6 +128,21 @@ def test_a_module_the_solution_imports_stays_protected():
     assert policy.check([(1, "import math\ndef square(x):\n    return x * x")]) == []
     found = policy.check([(1, "import types\nmath = types.SimpleNamespace(isclose=print)")])
     assert "rebind" in {h.construct for h in found}
+
+
+def test_storing_what_the_tests_read_from_a_module_is_a_hit_on_any_object():
+    # The object may be the module under a name no scan follows (a default argument, a
+    # parameter, a list item): np.ones returning zeros made a copying kernel pass a + b.
+    policy = policy_for(["import numpy as np"], ["assert (np.ones(3) == 1).all()"], [])
+    for code in (
+        "def f(m=np):\n    m.ones = print\nf()",
+        "def f(m):\n    m.ones = print\nf(np)",
+        "mods = [np]\nmods[0].ones = print",
+        "class Box:\n    m = np\nBox.m.ones = print",
+    ):
+        found = policy.check([(1, code)])
+        assert "monkeypatch" in {h.construct for h in found}, code
+    assert policy.check([(1, "class G:\n    def __init__(self):\n        self.ones = 1")]) == []
 
 
 def test_allow_list_by_construct_or_by_name():
@@ -216,6 +250,19 @@ def test_hidden_cells_show_nothing_the_code_printed():
     assert "square(-2)" not in text and HIDDEN_NOTE in text
     assert cell.outputs[-1].ename == "ValueError"  # still an error: still scores 0
     assert plain.determine_grade(cell)[0] == 0.0
+
+
+def test_a_skip_line_the_test_does_not_print_is_hidden():
+    # The student's function, called by the hidden test, printed its arguments as a skip line.
+    source = 'print("KERNELCAMP-SKIP: needs a GPU")\n' + HIDDEN_SOURCE
+    cell = _test_cell(source, [])
+    cell.outputs = [
+        NotebookNode(output_type="stream", name="stdout", text="KERNELCAMP-SKIP: 3 -2\n"),
+        NotebookNode(output_type="stream", name="stdout", text="KERNELCAMP-SKIP: needs a GPU\n"),
+    ]
+    hide_outputs(cell)
+    text = str(cell.outputs)
+    assert "-2" not in text and "KERNELCAMP-SKIP: needs a GPU" in text
 
 
 def test_hidden_lines_are_cut_from_every_output():
