@@ -133,12 +133,28 @@ def hub_login(hub_settings, live_server, settings, tmp_path):
     return hub
 
 
-def test_no_hub_page_leads_to_a_403_and_all_wear_the_site_look(hub_login, live_server, student):
+def test_hub_pages_wear_the_site_look_lead_nowhere_forbidden_and_hide_nbgrader_from_students(
+    hub_login, live_server, student, cohort
+):
+    """One test, so that the two servers it needs start once, together (each start costs seconds)."""
+    from compute.oidc import roles_and_groups
+    from learning.models import CourseStaff
+
     hub, site = hub_login, live_server.url
+    instructor = CourseStaff.objects.get(course=cohort.course).user
+    assert any(group.startswith("course-") for group in roles_and_groups(instructor)[1])
+    # Logging in to the hub syncs the site's groups, which the spawn reads.
     http = log_in_through_the_site(hub.url, "stud")
+    staff_http = log_in_through_the_site(hub.url, instructor.username)
 
     # No server: the home page and the stopped server's page send the student to the site.
-    statuses = walk(http, hub.url, site, [f"{hub.url}/hub/home", f"{hub.url}/user/stud/lab"])
+    hub_pages = ["home", "token", "login"]
+    statuses = walk(
+        http,
+        hub.url,
+        site,
+        [f"{hub.url}/hub/{page}" for page in hub_pages] + [f"{hub.url}/user/stud/lab"],
+    )
     assert f"{site}/sessions/" in statuses
     forbidden = {url: code for url, code in statuses.items() if code == 403}
     assert not forbidden, forbidden
@@ -146,14 +162,19 @@ def test_no_hub_page_leads_to_a_403_and_all_wear_the_site_look(hub_login, live_s
     assert not_running.status_code == 424 and f'href="{site}/sessions/"' in not_running.text
     assert "/hub/spawn" not in not_running.text
 
+    # The token page's buttons call the API with scopes students lack: it offers none.
+    tokens = http.get(f"{hub.url}/hub/token", timeout=30).text
+    assert 'id="kc-token"' in tokens
+    assert "request-token-form" not in tokens and "revoke-token-btn" not in tokens
+
     # The hub's own spawn page stays closed to students, in the site's look, with a way on.
     spawn = http.get(f"{hub.url}/hub/spawn", timeout=30)
     assert spawn.status_code == 403
     assert_site_look(spawn, site)
     assert f'href="{site}/sessions/"' in spawn.text
 
-    # A running server: the home page opens it; still nothing answers 403.
-    start_servers(hub, "stud")
+    # Running servers: the home page opens the student's; still nothing answers 403.
+    start_servers(hub, "stud", instructor.username)
     home = http.get(f"{hub.url}/hub/home", timeout=30)
     assert 'id="open-server"' in home.text and 'id="stop"' not in home.text
     statuses = walk(http, hub.url, site, [f"{hub.url}/hub/home"])
@@ -161,37 +182,18 @@ def test_no_hub_page_leads_to_a_403_and_all_wear_the_site_look(hub_login, live_s
     forbidden = {url: code for url, code in statuses.items() if code == 403}
     assert not forbidden, forbidden
 
+    # The student's JupyterLab has no nbgrader instructor tools; the instructor's has them.
+    disabled = set(page_config(http, hub.url, "stud")["disabledExtensions"])
+    assert NBGRADER_STAFF_PLUGINS <= disabled, disabled
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+    assert http.get(f"{hub.url}/user/stud/formgrader", timeout=30).status_code == 404
+    disabled = set(page_config(staff_http, hub.url, instructor.username)["disabledExtensions"])
+    assert not NBGRADER_STAFF_PLUGINS & disabled, disabled
+    formgrader = staff_http.get(f"{hub.url}/user/{instructor.username}/formgrader", timeout=60)
+    assert formgrader.status_code != 404, formgrader.status_code
+
     # Logging out of the hub ends on a page in the site's look that leads back to the site.
     out = http.get(f"{hub.url}/hub/logout", timeout=30)
     assert out.status_code == 200
     assert_site_look(out, site)
     assert f'href="{site}/"' in out.text
-
-
-def test_students_do_not_get_nbgrader_instructor_tools_staff_do(
-    hub_login, live_server, student, cohort
-):
-    from compute.oidc import roles_and_groups
-    from learning.models import CourseStaff
-
-    hub = hub_login
-    instructor = CourseStaff.objects.get(course=cohort.course).user
-    assert any(group.startswith("course-") for group in roles_and_groups(instructor)[1])
-    # Logging in to the hub syncs the site's groups, which the spawn reads.
-    people = {
-        "stud": log_in_through_the_site(hub.url, "stud"),
-        instructor.username: log_in_through_the_site(hub.url, instructor.username),
-    }
-    start_servers(hub, *people)
-
-    student_http = people["stud"]
-    disabled = set(page_config(student_http, hub.url, "stud")["disabledExtensions"])
-    assert NBGRADER_STAFF_PLUGINS <= disabled, disabled
-    assert "@jupyter/nbgrader:validate-assignment" not in disabled
-    assert student_http.get(f"{hub.url}/user/stud/formgrader", timeout=30).status_code == 404
-
-    staff_http = people[instructor.username]
-    disabled = set(page_config(staff_http, hub.url, instructor.username)["disabledExtensions"])
-    assert not NBGRADER_STAFF_PLUGINS & disabled, disabled
-    formgrader = staff_http.get(f"{hub.url}/user/{instructor.username}/formgrader", timeout=60)
-    assert formgrader.status_code != 404, formgrader.status_code
