@@ -49,6 +49,21 @@ def latest_announcement(event: Event) -> Announcement | None:
     return event.announcements.first()
 
 
+def open_for_registration(user, now: datetime | None = None):
+    """Open events whose registration phase is running and that the user has not joined."""
+    now = now or timezone.now()
+    return (
+        Event.objects.filter(
+            registration_mode=Event.RegistrationMode.OPEN,
+            phases__kind="registration",
+            phases__starts_at__lte=now,
+            phases__ends_at__gt=now,
+        )
+        .exclude(registrations__user=user)
+        .distinct()
+    )
+
+
 def events_for(user):
     if user.is_staff:
         return Event.objects.all()

@@ -13,7 +13,14 @@ from events.models import Event, EventRole
 
 @login_required
 def event_list(request):
-    return render(request, "events/event_list.html", {"events": selectors.events_for(request.user)})
+    return render(
+        request,
+        "events/event_list.html",
+        {
+            "events": selectors.events_for(request.user),
+            "open_events": selectors.open_for_registration(request.user),
+        },
+    )
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import require
+from accounts.permissions import can, require
 from events.models import Event
 from judging import selectors, services
 from judging.models import Criterion, JudgeAssignment, JudgeConflict, Score
@@ -153,7 +153,12 @@ def event_results(request, slug: str):
     return render(
         request,
         "judging/results.html",
-        {"event": event, "rows": selectors.results(event), "tie_rule": selectors.TIE_RULE},
+        {
+            "event": event,
+            "rows": selectors.results(event),
+            "tie_rule": selectors.TIE_RULE,
+            "may_manage": can(request.user, "event.manage", event),
+        },
     )
 
 

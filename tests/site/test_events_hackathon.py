@@ -152,3 +152,18 @@ def _registered_korean(event):
     person = make_user("kim", language="ko")
     register(event, person)
     return [person]
+
+
+def test_open_events_are_listed_for_registration():
+    event = hackathon()
+    hackathon("invite-only", registration_mode="invite", invite_code="X")
+    person = make_user("browser")
+    client = Client()
+    client.force_login(person)
+    page = client.get(reverse("event-list")).content.decode()
+    assert reverse("event-register", args=[event.slug]) in page
+    assert reverse("event-register", args=["invite-only"]) not in page
+    register(event, person)
+    page = client.get(reverse("event-list")).content.decode()
+    assert reverse("event-detail", args=[event.slug]) in page
+    assert reverse("event-register", args=[event.slug]) not in page
