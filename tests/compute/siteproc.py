@@ -14,7 +14,10 @@ import requests
 
 from tests.compute.hubproc import REPO, free_port
 
-GUNICORN_CONFIG = REPO / "deploy" / "gunicorn.conf.py"
+# Another configuration only to check that the tests catch a starved site (e.g. sync workers).
+GUNICORN_CONFIG = Path(
+    os.environ.get("KC_TEST_GUNICORN_CONFIG") or REPO / "deploy" / "gunicorn.conf.py"
+)
 
 
 class WebSite:

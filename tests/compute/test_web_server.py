@@ -262,31 +262,35 @@ def test_the_hubs_calls_to_the_site_are_never_starved(site, hub, granted, cohort
     slow = GpuProfile.objects.create(slug="slow", display_name="Slow", cost_weight=0)
     ProfileGrant.objects.create(profile=slow, cohort=cohort)
     browsers = [Browser(site, user) for user in enrol_students(cohort, 4)]
-    streams = []
-    for browser in browsers[:3]:
-        session = browser.launch("slow")
-        stream = browser.http.get(
-            f"{site.url}/sessions/{session.pk}/events", stream=True, timeout=SPAWN_LIMIT_S
-        )
-        streams.append(stream)
-    try:
-        # Each stream is open and relaying the hub's progress: its thread is held.
-        for stream in streams:
-            assert next(stream.iter_lines(decode_unicode=True)).startswith("event: progress")
-        bound = 20  # liveness: far above any answer's time, far below the 30 s spawns
-        token = secrets.token_hex(16)
-        userinfo = requests.get(
-            f"{site.url}/o/userinfo/", headers={"Authorization": f"Bearer {token}"}, timeout=bound
-        )
-        assert userinfo.status_code == 401  # answered: an unknown token, not a hung worker
-        assert browsers[3].get("/sessions/", timeout=bound).status_code == 200
-        assert browsers[3].launch().status == HubSession.Status.STARTING
-    finally:
-        for stream in streams:
-            stream.close()
+    opened: list[requests.Response] = []
+
+    def follow_to_the_end(browser: Browser, session: HubSession) -> None:
+        url = f"{site.url}/sessions/{session.pk}/events"
+        with browser.http.get(url, stream=True, timeout=SPAWN_LIMIT_S) as response:
+            opened.append(response)  # the server answered: a worker (thread) now relays it
+            for _ in response.iter_lines():
+                pass
+
+    followers = [
+        threading.Thread(target=follow_to_the_end, args=(b, b.launch("slow")), daemon=True)
+        for b in browsers[:3]
+    ]
+    for follower in followers:
+        follower.start()
+    wait_for(lambda: len(opened) >= 2, "two event streams to open", limit=120)
+    bound = 15  # liveness: far above any answer's time, below the 30 s spawns the streams follow
+    token = secrets.token_hex(16)
+    userinfo = requests.get(
+        f"{site.url}/o/userinfo/", headers={"Authorization": f"Bearer {token}"}, timeout=bound
+    )
+    assert userinfo.status_code == 401  # answered: an unknown token, not a starved server
+    assert browsers[3].get("/sessions/", timeout=bound).status_code == 200
+    assert browsers[3].launch().status == HubSession.Status.STARTING
     for row in HubSession.objects.filter(status__in=HubSession.LIVE):
         Browser(site, row.user).stop(row)
     wait_for(
         lambda: not HubSession.objects.filter(status__in=HubSession.ACTIVE).exists(),
         "every stop to close its row",
     )
+    for follower in followers:
+        follower.join(60)
