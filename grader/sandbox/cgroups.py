@@ -115,6 +115,22 @@ def kernel_cgroup(name: str, memory_bytes: int, max_processes: int) -> KernelCgr
     return group
 
 
+#: A kernel joins its group within moments of its creation; an empty group older than this was
+#: left by a grader that died before closing its kernel.
+STALE_AFTER_S = 300
+
+
+def _sweep(base: Path) -> None:
+    """Remove groups that dead graders left behind (rmdir refuses a group that has tasks)."""
+    now = time.time()
+    for group in base.glob("k-*"):
+        try:
+            if now - group.stat().st_mtime > STALE_AFTER_S:
+                group.rmdir()
+        except OSError:
+            continue
+
+
 def _v2(own: str, name: str, memory_bytes: int, max_processes: int) -> KernelCgroup:
     # A v2 group with processes cannot hand controllers to children, so the slots live beside
     # the grader's own group, under its parent.
@@ -125,6 +141,7 @@ def _v2(own: str, name: str, memory_bytes: int, max_processes: int) -> KernelCgr
     if "memory" not in available or "pids" not in available:
         raise CgroupUnavailable("the memory and pids controllers are not delegated here")
     (base / "cgroup.subtree_control").write_text("+memory +pids")
+    _sweep(base)
     slot = base / name
     slot.mkdir()
     (slot / "memory.max").write_text(str(memory_bytes))
@@ -142,6 +159,7 @@ def _v1(own: dict[str, str], name: str, memory_bytes: int, max_processes: int) -
             raise CgroupUnavailable(f"no {controller} controller")
         slot = mount / own[controller].strip("/") / "kernelcamp-sandbox" / name
         slot.parent.mkdir(parents=True, exist_ok=True)
+        _sweep(slot.parent)
         slot.mkdir()
         dirs.append(slot)
     memory, pids = dirs

@@ -176,7 +176,10 @@ def test_a_lie_about_the_thread_count_does_not_keep_a_runaway_thread(sandbox):
             "while True:\n"
             "    pass\n"
         )
-        assert "left threads running" in run.message, run.message
-        assert executor.dead and not kernel.is_alive()
+        # Stopped for the thread it left (on a very busy machine the spinning thread can also
+        # delay the interrupt itself, and the kernel is stopped for ignoring it): either way
+        # the runaway does not live on into the later cells.
+        assert executor.dead and not kernel.is_alive(), run.message
+        assert "left threads running" in run.message or "ignored the interrupt" in run.message
     finally:
         kernel.close()
