@@ -381,6 +381,14 @@ def _installed(top: str) -> bool:
         return False
 
 
+def _formats_a_built_string(func: ast.AST) -> bool:
+    """``x.format(...)``/``format_map`` where x is not a string literal (whose fields are checked)."""
+    if not (isinstance(func, ast.Attribute) and func.attr in ("format", "format_map")):
+        return False
+    receiver = func.value
+    return not (isinstance(receiver, ast.Constant) and isinstance(receiver.value, str))
+
+
 def _is_super_call(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
@@ -520,6 +528,10 @@ class _Checker(ast.NodeVisitor):
         elif self._is_magic(node):
             self._check_magic(node)
         else:
+            if _formats_a_built_string(func):
+                # '{0.__trace' + 'back__.tb_frame}'.format(e): the field names are only known
+                # at run time, and str.format follows them to frames and globals.
+                self.hit(node, DYNAMIC_ATTRIBUTE, f"str.{func.attr} of a built string")
             self.generic_visit(node)
 
     def _check_literal_attribute_call(self, node: ast.Call, name: str) -> None:

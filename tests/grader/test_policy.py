@@ -79,6 +79,8 @@ def hits(code: str, allow=()):
         ("import os\nm = os.sys.modules", "import-machinery"),
         ("    np.allclose = print", "monkeypatch"),
         (">>> np.allclose = print", "monkeypatch"),
+        ("s = ('{0.__trace' + 'back__}').format(e)", "dynamic-attribute"),
+        ("fmt = '{0.f_back}'\nfmt.format_map({})", "dynamic-attribute"),
     ],
 )
 def test_policy_finds_the_construct(code, construct):

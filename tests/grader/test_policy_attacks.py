@@ -87,6 +87,7 @@ def test_hidden_tests_do_not_leak(graded, name):
     assert HIDDEN_LINE not in r.feedback_html
     assert HIDDEN_LINE not in r.to_json()
     assert "square(-2)" not in r.to_json()
+    assert HIDDEN_LINE[::-1] not in r.to_json()  # an encoded copy, printed after a hit
 
 
 def test_a_working_cheat_has_its_points_held(graded):
