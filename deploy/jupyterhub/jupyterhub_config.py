@@ -62,7 +62,12 @@ c.JupyterHub.cookie_secret_file = str(DATA / "cookie_secret")
 c.JupyterHub.pid_file = str(DATA / "jupyterhub.pid")
 c.JupyterHub.redirect_to_server = False  # users may not spawn: land on the hub's home page
 c.JupyterHub.cleanup_servers = False  # a hub restart leaves running servers alone
-c.JupyterHub.concurrent_spawn_limit = int(os.environ.get("KC_HUB_CONCURRENT_SPAWN_LIMIT", "20"))
+# Spawns past this limit are answered 429 and the site asks again until its own deadline. A
+# server's start costs about 2.6 s of CPU: thirty at once on 2 cores made every one miss the hub's
+# http_timeout (bench/workshop), while a queue of two per core lets each start in seconds.
+c.JupyterHub.concurrent_spawn_limit = int(
+    os.environ.get("KC_HUB_CONCURRENT_SPAWN_LIMIT", str(max(4, 2 * (os.cpu_count() or 1))))
+)
 c.JupyterHub.active_server_limit = int(os.environ.get("KC_HUB_ACTIVE_SERVER_LIMIT", "0"))
 # Answer a start request quickly (202) so that the site can stream the spawn's progress.
 c.JupyterHub.tornado_settings = {
@@ -182,7 +187,7 @@ c.JupyterHub.spawner_class = "kc_spawner.KernelCampSpawner"
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = int(os.environ.get("KC_HUB_START_TIMEOUT", "120"))
-c.Spawner.http_timeout = int(os.environ.get("KC_HUB_HTTP_TIMEOUT", "60"))
+c.Spawner.http_timeout = int(os.environ.get("KC_HUB_HTTP_TIMEOUT", "120"))
 c.KernelCampSpawner.home_base = os.environ.get("KC_SESSION_HOME_BASE", "/home")
 c.KernelCampSpawner.unix_name_prefix = os.environ.get("KC_SESSION_USER_PREFIX", "jupyter-")
 c.KernelCampSpawner.hidden_paths = [

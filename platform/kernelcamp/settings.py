@@ -195,7 +195,8 @@ KC_HUB_URL = os.environ.get("KC_HUB_URL", "")  # the hub's public (proxy) URL; e
 KC_HUB_API_URL = os.environ.get("KC_HUB_API_URL", "")  # default: KC_HUB_URL + /hub/api
 KC_HUB_API_TOKEN = os.environ.get("KC_HUB_API_TOKEN", "")
 KC_HUB_TIMEOUT_S = float(os.environ.get("KC_HUB_TIMEOUT_S", "10"))
-KC_SPAWN_TIMEOUT_S = float(os.environ.get("KC_SPAWN_TIMEOUT_S", "120"))
+# Covers the queue a whole class makes at 9:00 (the hub starts two per core at a time).
+KC_SPAWN_TIMEOUT_S = float(os.environ.get("KC_SPAWN_TIMEOUT_S", "300"))
 # Launches and stops talk to the hub in a thread pool of the web process, never in the request;
 # event streams of spawn progress are capped per process so short requests always find a thread
 # (deploy/gunicorn.conf.py gives each worker more threads than that cap).
