@@ -122,3 +122,30 @@ class ExternalIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} = {self.subject} @ {self.issuer}"
+
+
+class ProtectedCountersMixin:
+    """For models whose counters (a seat count) change only through conditional UPDATEs.
+
+    A plain ``save()`` of a stale instance would write its old count back over them, so a full
+    save leaves the fields named in ``protected_counters`` out.
+    """
+
+    protected_counters: tuple[str, ...] = ("seats_taken",)
+
+    def save(self, *args, **kwargs):
+        if (
+            self.pk is not None
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.protected_counters
+            ]
+        super().save(*args, **kwargs)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization, validate_time_zone
+from accounts.models import Organization, ProtectedCountersMixin, validate_time_zone
 
 
-class Event(models.Model):
+class Event(ProtectedCountersMixin, models.Model):
     class RegistrationMode(models.TextChoices):
         OPEN = "open", _("Open to anyone signed in")
         INVITE = "invite", _("By invite code")
@@ -53,25 +51,6 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args, **kwargs):
-        # seats_taken is only changed by conditional UPDATEs in events.services; a save of a stale
-        # instance must not write an old count back over them.
-        if (
-            self.pk is not None
-            and kwargs.get("update_fields") is None
-            and not kwargs.get("force_insert")
-        ):
-            kwargs["update_fields"] = [
-                f.attname
-                for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "seats_taken"
-            ]
-        super().save(*args, **kwargs)
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class EventRole(models.Model):

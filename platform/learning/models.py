@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization, validate_time_zone
+from accounts.models import Organization, ProtectedCountersMixin, validate_time_zone
 
 
 class Course(models.Model):
@@ -140,7 +139,7 @@ class Assignment(models.Model):
         return self.notebook_path.rsplit("/", 1)[-1]
 
 
-class Cohort(models.Model):
+class Cohort(ProtectedCountersMixin, models.Model):
     """A group of students taking one course version together."""
 
     class LatePolicy(models.TextChoices):
@@ -173,25 +172,6 @@ class Cohort(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course.title}: {self.name}"
-
-    def save(self, *args, **kwargs):
-        # seats_taken is only ever changed by conditional UPDATEs in the enrolment service; a save
-        # of a stale instance must not write an old count back over them.
-        if (
-            self.pk is not None
-            and kwargs.get("update_fields") is None
-            and not kwargs.get("force_insert")
-        ):
-            kwargs["update_fields"] = [
-                f.attname
-                for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "seats_taken"
-            ]
-        super().save(*args, **kwargs)
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
 
     def is_running(self, today=None) -> bool:
         today = today or timezone.localdate(timezone=self.zone)
