@@ -14,7 +14,7 @@ run_pytest() {
 }
 
 say "Running the test suite (SQLite)"
-run_pytest "$@"
+run_pytest --durations=25 "$@"
 if [ $# -eq 0 ]; then
   say "Running the site's tests again on PostgreSQL"
   scripts/with-postgres.sh bash -c "$(declare -f run_pytest); run_pytest tests/site -q"
