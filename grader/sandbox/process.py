@@ -429,6 +429,10 @@ class ProcessSandbox(Sandbox):
             # glibc reserves 64 MB of address space per malloc arena; RLIMIT_AS counts it.
             "MALLOC_ARENA_MAX": "2",
             "NBGRADER_EXECUTION": "autograde",
+            # nbgrader scores a test cell that wrote to stderr 0; on a GPU numba-cuda warns there
+            # about small grids and host arrays passed to a launch, which the exercises do.
+            "NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS": "0",
+            "NUMBA_CUDA_WARN_ON_IMPLICIT_COPY": "0",
             "KERNELCAMP_DEVICE": self.device.label,
         }
         if self.device.simulator:

@@ -47,7 +47,13 @@ def culling_args(profile: GpuProfile) -> list[str]:
 
 
 def _environment(profile: GpuProfile) -> dict[str, str]:
-    env = {"KC_PROFILE": profile.slug}
+    # The same quiet numba-cuda as in grading: the performance warnings on stderr would otherwise
+    # make a student's own validation of a correct answer look like a failure.
+    env = {
+        "KC_PROFILE": profile.slug,
+        "NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS": "0",
+        "NUMBA_CUDA_WARN_ON_IMPLICIT_COPY": "0",
+    }
     if profile.simulator:
         env["NUMBA_ENABLE_CUDASIM"] = "1"
     return env

@@ -112,6 +112,21 @@ def test_kernel_runs_unprivileged_with_a_scrubbed_environment(kernel):
     assert cwd.endswith(" 0o700")
 
 
+def test_numba_cuda_performance_warnings_are_off_in_the_kernel(kernel, request):
+    """On a GPU numba-cuda warns on stderr about small grids and host arrays passed to a launch, and
+    nbgrader scores a test cell that wrote to stderr 0: a correct answer must not lose its points."""
+    if request.node.callspec.params["kernel"] == "exec":
+        pytest.skip("known: numba.cuda does not import in an exec'd kernel (docs/grader.md)")
+    out, run = _run(
+        kernel,
+        "from numba import cuda\n"
+        "from numba.cuda.core import config\n"
+        "print(config.CUDA_LOW_OCCUPANCY_WARNINGS, config.CUDA_WARN_ON_IMPLICIT_COPY)",
+    )
+    assert run.status == "ok", (run.message, [o.get("text", o.get("evalue")) for o in run.outputs])
+    assert out.split() == ["0", "0"]
+
+
 def test_kernel_cannot_see_the_repository_or_the_grader(kernel):
     out, _ = _run(
         kernel,
