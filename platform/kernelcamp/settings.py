@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "compute.context_processors.budget_warning",
+                "accounts.context_processors.navigation",
             ],
         },
     },

@@ -180,7 +180,7 @@ class Site:
         self.open("/accounts/login/")
         self.fill({"username": username, "password": password})
         self.click("#login-submit")
-        self.find("#nav-teach")  # only signed-in pages show the Teaching link
+        self.find("#nav-profile")  # only signed-in pages link the profile
 
 
 @pytest.fixture
