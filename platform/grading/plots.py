@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+# Text stays text in the SVG, drawn by the reader's browser: the server's fonts have no Hangul
+# (Korean titles came out as boxes), the browser's do, and the labels stay searchable.
+matplotlib.rcParams["svg.fonttype"] = "none"
+matplotlib.rcParams["font.family"] = ["DejaVu Sans", "sans-serif"]
+
 
 def _svg(fig) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    with warnings.catch_warnings():  # Hangul is measured without a glyph, and drawn by the browser
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
