@@ -198,10 +198,15 @@ c.KernelCampSpawner.hidden_paths = [
 ]
 c.KernelCampSpawner.readonly_paths = [
     str(Path(__file__).resolve().parent / "nbgrader-student"),  # JUPYTER_CONFIG_PATH, below
+    str(Path(__file__).resolve().parent / "lab-offline"),  # JUPYTER_CONFIG_PATH, below
     *filter(None, os.environ.get("KC_SESSION_READONLY_PATHS", "").split(":")),
 ]
 c.KernelCampSpawner.fallback_home_template = str(DATA / "users" / "{username}")
-BASE_ARGS: list[str] = []
+# Offline: JupyterLab neither asks the internet for news or updates nor offers to.
+BASE_ARGS: list[str] = [
+    "--LabApp.news_url=None",
+    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+]
 c.Spawner.args = list(BASE_ARGS)
 
 
@@ -240,7 +245,11 @@ def is_course_staff(user) -> bool:
 
 def nbgrader_config_path(spawner) -> str:
     """JUPYTER_CONFIG_PATH for the server: empty (nbgrader as installed) for course staff."""
-    return "" if is_course_staff(spawner.user) else str(NBGRADER_STUDENT_CONFIG)
+    # lab-offline/ (everyone) turns off JupyterLab's "get notified about Jupyter news?" prompt.
+    offline = str(HERE / "lab-offline")
+    if is_course_staff(spawner.user):
+        return offline
+    return os.pathsep.join([str(NBGRADER_STUDENT_CONFIG), offline])
 
 
 c.Spawner.environment.update({"JUPYTER_CONFIG_PATH": nbgrader_config_path})

@@ -114,6 +114,9 @@ def start_servers(hub, *names: str) -> None:
     assert not waiting, f"not ready: {waiting}\n{hub.log.read_text()[-3000:]}"
 
 
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
+
+
 def page_config(http: requests.Session, hub_url: str, name: str) -> dict:
     lab = http.get(f"{hub_url}/user/{name}/lab", timeout=60)
     assert lab.status_code == 200, lab.text[-2000:]
@@ -189,6 +192,9 @@ def test_hub_pages_wear_the_site_look_lead_nowhere_forbidden_and_hide_nbgrader_f
     assert http.get(f"{hub.url}/user/stud/formgrader", timeout=30).status_code == 404
     disabled = set(page_config(staff_http, hub.url, instructor.username)["disabledExtensions"])
     assert not NBGRADER_STAFF_PLUGINS & disabled, disabled
+    # Offline for everyone: no prompt to fetch Jupyter's news from the internet.
+    assert ANNOUNCEMENTS in disabled
+    assert ANNOUNCEMENTS in set(page_config(http, hub.url, "stud")["disabledExtensions"])
     formgrader = staff_http.get(f"{hub.url}/user/{instructor.username}/formgrader", timeout=60)
     assert formgrader.status_code != 404, formgrader.status_code
 
