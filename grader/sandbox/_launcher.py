@@ -281,6 +281,32 @@ def _prepare_interpreter(site_dirs, preload):
             sys.stderr.write(f"kernelcamp-sandbox: preload {name} failed: {exc}\n")
     from ipykernel import kernelapp  # noqa: F401 - imported here so forks need not
 
+    _bounded_output_messages()
+
+
+#: ipykernel sends what a cell printed every 0.2 s as one message: a fast printer made messages of
+#: tens of MB, over the grader's ZeroMQ size cap, so they and the cell's idle were dropped and an
+#: honest cell timed out. Flushing at this size keeps every message small.
+_FLUSH_AT = 1 << 20
+
+
+def _bounded_output_messages():
+    from ipykernel.iostream import OutStream
+
+    write = OutStream.write
+
+    def write_and_flush_when_large(self, string):
+        written = write(self, string)
+        try:
+            pending = sum(buffer.tell() for buffer in self._buffers.values())
+        except Exception:  # noqa: BLE001 - ipykernel's internals changed: keep its own timing
+            return written
+        if pending >= _FLUSH_AT:
+            self.flush()
+        return written
+
+    OutStream.write = write_and_flush_when_large
+
 
 def _boot(connection_file):
     """Become the IPython kernel. Never returns."""
@@ -311,9 +337,12 @@ def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    # Read now: the jail's tmpfs may cover this file (a checkout under /tmp, as in CI).
+    with open(os.path.abspath(__file__), encoding="utf-8") as fh:
+        source = fh.read()
     _enter_jail(spec)
     # A fresh interpreter image as the sandbox user: nothing of the root-era process survives.
-    argv = [*_interpreter_argv(spec.python, spec.site_dirs), os.path.abspath(__file__)]
+    argv = [*_interpreter_argv(spec.python, spec.site_dirs), "-c", source]
     boot = {"connection_file": spec.connection_file, "site_dirs": spec.site_dirs}
     argv += ["--kernel", json.dumps({**boot, "preload": spec.preload})]
     try:
