@@ -48,3 +48,16 @@ def test_flags_read_as_words_and_keep_their_code(published, people):
     assert 'data-flag="review-needed"' in queue and ">needs review</span>" in queue
     teacher.cookies["django_language"] = "ko"
     assert ">검토 필요</span>" in _page(teacher, "review-detail", review.pk, "ko")
+
+
+def test_a_decided_review_says_the_feedback_predates_it(published, people):
+    """The stored feedback still says the points are held; the page says which score counts."""
+    review = held_review(published["cohort"], people["student"])
+    me = Client()
+    me.force_login(people["student"])
+    assert "feedback-before-review" not in _page(me, "submission-status", review.submission_id)
+    services.decide_review(review, "released", "fine", people["instructor"])
+    page = _page(me, "submission-status", review.submission_id)
+    assert 'id="feedback-before-review"' in page and "the one that counts" in page
+    me.cookies["django_language"] = "ko"
+    assert "최종 점수" in _page(me, "submission-status", review.submission_id, "ko")
