@@ -10,7 +10,10 @@ class ComputeConfig(AppConfig):
     verbose_name = _("GPU sessions")
 
     def ready(self) -> None:
-        from compute import signals  # noqa: F401 - connects the logout hook
+        from compute import (
+            permissions,  # noqa: F401  registers the rules with accounts.permissions
+            signals,  # noqa: F401 - connects the logout hook
+        )
         from compute.oidc import load_or_create_rsa_key
 
         provider = getattr(settings, "OAUTH2_PROVIDER", None)

@@ -1,8 +1,40 @@
-"""Event rules, registered with accounts.permissions (which answers every `can()`)."""
+"""Event rules and the event-role lookup that teams, projects, judging and the help queue build on
+(registered with accounts.permissions from EventsConfig.ready)."""
 
 from __future__ import annotations
 
-from accounts.permissions import event_roles, rule
+from accounts.permissions import rule
+
+ORGANIZER = "organizer"
+MENTOR = "mentor"
+JUDGE = "judge"
+PARTICIPANT = "participant"
+
+
+def event_roles(user, event) -> set[str]:
+    from events.models import EventRole
+
+    return set(EventRole.objects.filter(event=event, user=user).values_list("role", flat=True))
+
+
+@rule("event.view")
+def _event_view(user, event) -> bool:
+    return bool(event_roles(user, event))
+
+
+@rule("event.manage")
+def _event_manage(user, event) -> bool:
+    return ORGANIZER in event_roles(user, event)
+
+
+@rule("event.mentor")
+def _event_mentor(user, event) -> bool:
+    return bool(event_roles(user, event) & {ORGANIZER, MENTOR})
+
+
+@rule("event.judge")
+def _event_judge(user, event) -> bool:
+    return JUDGE in event_roles(user, event)
 
 
 @rule("event.register")
@@ -13,4 +45,4 @@ def _event_register(user, _event) -> bool:
 @rule("event.participate")
 def _event_participate(user, event) -> bool:
     """Teams, looking for a team, the live banner: registered participants and organizers."""
-    return bool(event_roles(user, event) & {"participant", "organizer"})
+    return bool(event_roles(user, event) & {PARTICIPANT, ORGANIZER})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from accounts.permissions import event_roles, rule
+from accounts.permissions import rule
+from events.permissions import event_roles
 
 
 @rule("judging.score")

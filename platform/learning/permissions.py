@@ -1,0 +1,108 @@
+"""Course and cohort rules, and the role lookups other apps build on (registered with
+accounts.permissions from LearningConfig.ready).
+
+Roles are held per object: instructor and teaching assistant per course (all its cohorts) or per
+cohort, student per cohort.
+"""
+
+from __future__ import annotations
+
+from accounts.permissions import rule
+
+INSTRUCTOR = "instructor"
+TA = "ta"
+STUDENT = "student"
+
+
+def course_role(user, course) -> str | None:
+    from learning.models import CourseStaff
+
+    return (
+        CourseStaff.objects.filter(course=course, user=user).values_list("role", flat=True).first()
+    )
+
+
+def cohort_role(user, cohort) -> str | None:
+    """The strongest role the user holds in a cohort, counting course-wide staff roles."""
+    from learning.models import Enrolment
+
+    roles = {course_role(user, cohort.course)}
+    roles.add(
+        Enrolment.objects.filter(cohort=cohort, user=user).values_list("role", flat=True).first()
+    )
+    for role in (INSTRUCTOR, TA, STUDENT):
+        if role in roles:
+            return role
+    return None
+
+
+def teaches_anything(user) -> bool:
+    from learning.models import CourseStaff, Enrolment
+
+    if user.has_perm("learning.add_course"):
+        return True
+    return (
+        CourseStaff.objects.filter(user=user).exists()
+        or Enrolment.objects.filter(user=user, role__in=[INSTRUCTOR, TA]).exists()
+    )
+
+
+def teaches(user, cohort) -> bool:
+    """Instructor or TA of the cohort (directly or through the course)."""
+    return cohort_role(user, cohort) in {INSTRUCTOR, TA}
+
+
+@rule("teaching.dashboard")
+def _teaching_dashboard(user, _obj) -> bool:
+    return teaches_anything(user)
+
+
+@rule("course.publish")
+def _course_publish(user, course) -> bool:
+    """`course` is a Course, or None for a course not yet published."""
+    if course is None:
+        return user.has_perm("learning.add_course")
+    return course_role(user, course) == INSTRUCTOR
+
+
+@rule("course.teach")
+def _course_teach(user, course) -> bool:
+    return course_role(user, course) in {INSTRUCTOR, TA}
+
+
+@rule("cohort.create")
+def _cohort_create(user, course) -> bool:
+    return course_role(user, course) == INSTRUCTOR
+
+
+@rule("cohort.view")
+def _cohort_view(user, cohort) -> bool:
+    return cohort_role(user, cohort) is not None
+
+
+@rule("cohort.roster")
+def _cohort_roster(user, cohort) -> bool:
+    return teaches(user, cohort)
+
+
+@rule("cohort.manage")
+def _cohort_manage(user, cohort) -> bool:
+    return cohort_role(user, cohort) == INSTRUCTOR
+
+
+@rule("cohort.join")
+def _cohort_join(user, _obj) -> bool:
+    return True  # any signed-in user may try a code; the code itself is checked by the service
+
+
+@rule("assignment.view")
+def _assignment_view(user, cohort_assignment) -> bool:
+    cohort, assignment = cohort_assignment
+    role = cohort_role(user, cohort)
+    if role in {INSTRUCTOR, TA}:
+        return True
+    if role != STUDENT:
+        return False
+    from learning.selectors import is_released
+
+    return is_released(cohort, assignment.slug)
