@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "teams",
     "projects",
     "judging",
+    "contests",
     "oauth2_provider",
     "compute",
 ]
@@ -146,12 +147,18 @@ WHITENOISE_USE_FINDERS = True
 
 # Where `publish_course` finds course manifests and instructor notebooks.
 KC_COURSES_DIR = Path(os.environ.get("KC_COURSES_DIR", REPO_DIR / "courses"))
+# Scored challenges (docs/challenges.md): where `publish_challenge` reads folders, where workers
+# unpack a published challenge to score against, the largest entry file, a scoring run's lease.
+KC_CHALLENGES_DIR = Path(os.environ.get("KC_CHALLENGES_DIR", REPO_DIR / "challenges"))
+KC_CONTEST_CACHE_DIR = Path(os.environ.get("KC_CONTEST_CACHE_DIR", DATA_DIR / "challenges"))
+KC_CONTEST_ENTRY_BYTES = int(os.environ.get("KC_CONTEST_ENTRY_BYTES", str(5 * 1024 * 1024)))
+KC_CONTEST_LEASE_SECONDS = float(os.environ.get("KC_CONTEST_LEASE_SECONDS", "60"))
 KC_NOTEBOOKS_DIR = Path(os.environ.get("KC_NOTEBOOKS_DIR", REPO_DIR / "notebooks"))
 
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("KC_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "grading", "grading-gpu"],
+        "QUEUES": ["default", "grading", "grading-gpu", "contests"],
     }
 }
 
