@@ -1,5 +1,8 @@
 """Command line: ``python -m grader grade --source S.ipynb --submission X.ipynb [--json]``.
 
+``python -m grader score --challenge DIR --submission FILE [--json]`` scores a challenge entry
+(``grader/challenges/cli.py``; its exit codes are in docs/challenges.md).
+
 Exit codes:
   0  graded (whatever the score; flags such as review-needed are in the output)
   2  usage error (argparse)
@@ -42,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="sandbox constructor option, VALUE as JSON when it parses (fork_server=false)",
     )
+    from .challenges.cli import add_score_parser
+
+    add_score_parser(sub)
     return parser
 
 
@@ -82,6 +88,10 @@ def _failure(args: argparse.Namespace, flag: str, reason: str, code: int) -> int
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "score":
+        from .challenges.cli import run_score
+
+        return run_score(args)
     try:
         return _grade(args)
     except Exception as exc:  # noqa: BLE001 - the caller always gets an answer it can parse

@@ -1,0 +1,108 @@
+"""The challenge manifest: a good folder loads, each kind of bad input gives its named error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.challenges.spec import (
+    BadKind,
+    BadManifest,
+    BadSecret,
+    BadShape,
+    ChallengeError,
+    MissingFile,
+    MissingManifest,
+    MissingSecret,
+    SlugMismatch,
+    load_challenge,
+)
+
+from .conftest import AXPY
+
+
+def _edit(folder: Path, old: str, new: str) -> None:
+    manifest = folder / "challenge.toml"
+    text = manifest.read_text()
+    assert old in text
+    manifest.write_text(text.replace(old, new, 1))
+
+
+def test_the_test_challenge_loads():
+    spec = load_challenge(AXPY)
+    assert spec.slug == "axpy" and spec.kind == "kernel"
+    assert spec.kernel.device == "cpu" and spec.kernel.framework == "numba"
+    assert spec.kernel.shapes == ({"n": 4096}, {"n": 65536})
+    assert spec.kernel.public_seeds == (1, 2)
+    assert spec.secret_seeds() == (9137, 52211)
+    assert spec.limits.memory_mb == 1536 and spec.quota.per_day == 10
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error", "code"),
+    [
+        ('kind = "kernel"', 'kind = "gpu"', BadKind, "bad-kind"),
+        ('slug = "axpy"', 'slug = "other"', SlugMismatch, "slug-mismatch"),
+        ('slug = "axpy"', 'slug = "Bad Slug"', BadManifest, "bad-manifest"),
+        ("shapes = [{ n = 4096 }, { n = 65536 }]", "shapes = []", BadShape, "bad-shape"),
+        ("{ n = 4096 }", "{ n = -1 }", BadShape, "bad-shape"),
+        ("{ n = 4096 }", '{ n = "big" }', BadShape, "bad-shape"),
+        ("{ n = 4096 }", "{ n = 4096, m = 4096, k = 4096 }", BadShape, "bad-shape"),
+        ('device = "cpu"', 'device = "tpu"', BadManifest, "bad-manifest"),
+        ('framework = "numba"', 'framework = "jax"', BadManifest, "bad-manifest"),
+        ("rtol = 1e-5", "rtol = -1.0", BadManifest, "bad-manifest"),
+        ("rtol = 1e-5", "rtol = true", BadManifest, "bad-manifest"),
+        ("public_seeds = [1, 2]", 'public_seeds = ["one"]', BadManifest, "bad-manifest"),
+        ("max_speedup_flag = 10.0", "max_speedup_flag = 0.5", BadManifest, "bad-manifest"),
+        ('entry = "solve"', 'entry = "os.system"', BadManifest, "bad-manifest"),
+        ("time_s = 60", "time_s = 0", BadManifest, "bad-manifest"),
+        ('title = "AXPY"', 'title = "AXPY', BadManifest, "bad-manifest"),
+        ("[kernel]", "[kernels]", BadManifest, "bad-manifest"),
+    ],
+)
+def test_bad_manifest_fields_are_named_errors(axpy_copy, old, new, error, code):
+    _edit(axpy_copy, old, new)
+    with pytest.raises(error) as caught:
+        load_challenge(axpy_copy)
+    assert caught.value.code == code
+    assert isinstance(caught.value, ChallengeError) and str(caught.value)
+
+
+def test_missing_files_and_secrets(axpy_copy, tmp_path):
+    with pytest.raises(MissingManifest):
+        load_challenge(tmp_path / "nowhere")
+    (axpy_copy / "secret" / "seeds.txt").write_text("# none yet\n")
+    with pytest.raises(BadSecret):
+        load_challenge(axpy_copy)
+    (axpy_copy / "secret" / "seeds.txt").write_text("12\nseven\n")
+    with pytest.raises(BadSecret, match="line 2"):
+        load_challenge(axpy_copy)
+    shutil.rmtree(axpy_copy / "secret")
+    with pytest.raises(MissingSecret):
+        load_challenge(axpy_copy)
+    (axpy_copy / "reference.py").unlink()
+    with pytest.raises(MissingFile):
+        load_challenge(axpy_copy)
+
+
+def test_a_predictions_manifest(tmp_path):
+    folder = tmp_path / "iris"
+    (folder / "public").mkdir(parents=True)
+    (folder / "challenge.toml").write_text(
+        'slug = "iris"\ntitle = "Iris"\nkind = "predictions"\n'
+        '[predictions]\nid_column = "id"\ntarget_column = "label"\nmetric = "rmse"\n'
+    )
+    (folder / "public" / "test.csv").write_text("id,x\n1,0.5\n")
+    with pytest.raises(MissingSecret):
+        load_challenge(folder)
+    (folder / "secret").mkdir()
+    (folder / "secret" / "labels.csv").write_text("id,label,split\n1,0.3,public\n")
+    spec = load_challenge(folder)
+    assert spec.predictions.metric == "rmse" and not spec.predictions.higher_is_better
+    (folder / "challenge.toml").write_text(
+        (folder / "challenge.toml").read_text().replace('"rmse"', '"f2"')
+    )
+    with pytest.raises(BadManifest, match="metric"):
+        load_challenge(folder)
