@@ -54,7 +54,10 @@ class Master:
         for cell in nb.cells:
             grade_id = _grade_id(cell)
             if grade_id and (
-                utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)
+                utils.is_grade(cell)
+                or utils.is_solution(cell)
+                or utils.is_locked(cell)
+                or utils.is_task(cell)
             ):
                 master.cells[grade_id] = cell
                 master.order.append(grade_id)

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
+from nbgrader import utils
 from nbgrader.preprocessors import LimitOutput
 
 from . import plain
@@ -66,6 +67,32 @@ def score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.C
     return scored
 
 
+#: What a cell that waits for a person says (the site shows its own words for the status).
+NEEDS_A_PERSON = "needs a grade from an instructor"
+NO_RESPONSE = "no response: the answer is as it was released"
+
+
+def is_graded_by_hand(cell: NotebookNode) -> bool:
+    """nbgrader's manually graded cells: tasks, and graded answers (a code answer marked
+    ``grade`` and ``solution``, or any graded cell that is not code)."""
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("task"):
+        return True
+    return bool(meta.get("grade")) and (bool(meta.get("solution")) or cell.cell_type != "code")
+
+
+def _score_by_hand(cell: NotebookNode) -> tuple[str, float, str]:
+    """nbgrader's rule (utils.determine_grade, SaveAutoGrades): a task always waits for a person;
+    an answer still equal to the released one (same checksum) scores 0 as "no response", any
+    other waits for a person, whether its code ran cleanly or raised."""
+    meta = cell.metadata.nbgrader
+    if not meta.get("task"):
+        checksum = meta.get("checksum")
+        if checksum is not None and checksum == utils.compute_checksum(cell):
+            return R.FAILED, 0.0, NO_RESPONSE
+    return R.NEEDS_MANUAL, 0.0, NEEDS_A_PERSON
+
+
 def _score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.CellResult:
     meta = cell.metadata.nbgrader
     grade_id, max_points = meta["grade_id"], float(meta["points"])
@@ -74,6 +101,9 @@ def _score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.
     def result(status: str, points: float, message: str, counted: bool = True) -> R.CellResult:
         return R.CellResult(grade_id, points, max_points, status, message, counted)
 
+    if is_graded_by_hand(cell):
+        # Decided by the answer itself, not by the run: prose and tasks are never executed.
+        return result(*_score_by_hand(cell))
     requires_gpu = bool(cell.metadata.get("kernelcamp", {}).get("requires_gpu"))
     if simulator and requires_gpu:
         # Only a GPU can judge it: its points leave the maximum whatever happened, so it is
@@ -95,7 +125,7 @@ def _score_cell(cell: NotebookNode, verdict: CellVerdict, simulator: bool) -> R.
         )
     points, note = plain.determine_grade(cell)
     if points is None:
-        return result(R.NEEDS_MANUAL, 0.0, "needs a grade from an instructor")
+        return result(R.NEEDS_MANUAL, 0.0, NEEDS_A_PERSON)
     error = _error_text(cell)
     if points > 0:
         message = "passed" if points >= max_points else f"partial credit: {points:g}/{max_points:g}"
@@ -218,7 +248,8 @@ def feedback_html(
         if not meta or not meta.get("grade_id"):
             continue
         grade_id = meta["grade_id"]
-        if meta.get("grade") and grade_id in by_id:
+        # Task cells carry points too; nbgrader's template reads a score for each of them.
+        if (meta.get("grade") or meta.get("task")) and grade_id in by_id:
             verdict = by_id[grade_id]
             meta["score"] = verdict.points
             if not verdict.counted:
