@@ -14,5 +14,5 @@ def budget_warning(request: HttpRequest) -> dict:
         return {}
     warned = HubSession.objects.filter(
         user=user, status__in=HubSession.ACTIVE, warned_at__isnull=False
-    ).exists()
-    return {"budget_warning": {"budget": selectors.budget_for(user)}} if warned else {}
+    ).first()
+    return {"budget_warning": {"budget": selectors.budget_for_session(warned)}} if warned else {}

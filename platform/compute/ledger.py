@@ -43,7 +43,10 @@ def hub_time(text: str) -> datetime | None:
     return parse_datetime(text) if text else None
 
 
-def open_session(user, profile: GpuProfile, hub_username: str, organization_id) -> HubSession:
+def open_session(
+    user, profile: GpuProfile, hub_username: str, organization_id, team=None
+) -> HubSession:
+    """The row of a new launch. With `team`, the charge is that team's (and its event's)."""
     try:
         with transaction.atomic():
             return HubSession.objects.create(
@@ -52,6 +55,8 @@ def open_session(user, profile: GpuProfile, hub_username: str, organization_id) 
                 hub_username=hub_username,
                 cost_weight=profile.cost_weight,
                 organization_id=organization_id,
+                team=team,
+                event_id=team.event_id if team is not None else None,
             )
     except IntegrityError:
         raise AlreadyActive() from None

@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from events.models import Event
 from learning.models import Cohort
+from teams.models import Team
 
 
 class GpuProfile(models.Model):
@@ -53,7 +55,8 @@ class GpuProfile(models.Model):
 
 
 class ProfileGrant(models.Model):
-    """Lets the members of an organization, or the people of a cohort, use a profile."""
+    """Lets the members of an organization, the people of a cohort, or the teams of an event use
+    a profile."""
 
     profile = models.ForeignKey(GpuProfile, on_delete=models.CASCADE, related_name="grants")
     organization = models.ForeignKey(
@@ -62,11 +65,16 @@ class ProfileGrant(models.Model):
     cohort = models.ForeignKey(
         Cohort, on_delete=models.CASCADE, null=True, blank=True, related_name="profile_grants"
     )
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="profile_grants"
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(organization__isnull=False) | Q(cohort__isnull=False),
+                condition=Q(organization__isnull=False)
+                | Q(cohort__isnull=False)
+                | Q(event__isnull=False),
                 name="profile_grant_has_target",
             )
         ]
@@ -74,13 +82,17 @@ class ProfileGrant(models.Model):
         verbose_name_plural = _("profile grants")
 
     def __str__(self) -> str:
-        return f"{self.profile.slug} → {self.cohort or self.organization}"
+        return f"{self.profile.slug} → {self.cohort or self.event or self.organization}"
 
 
 class Allocation(models.Model):
-    """GPU-hours. Without cohort and user: an organization's pool. With a cohort: hours handed to
-    each of its students (`per_user_gpu_hours`) within a cohort total (`gpu_hours`). With a user:
-    hours for that person."""
+    """GPU-hours, granted down organization → cohort or event → user or team.
+
+    Without cohort, event, user and team: an organization's pool. With a cohort: hours handed to
+    each of its students (`per_user_gpu_hours`) within a cohort total (`gpu_hours`). With an
+    event: the event's pool (`gpu_hours`) and the hours each of its teams gets
+    (`per_team_gpu_hours`). With a user: hours for that person. With a team: hours for that team
+    on top of its event's share (an organizer's grant)."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="gpu_allocations"
@@ -95,17 +107,38 @@ class Allocation(models.Model):
         blank=True,
         related_name="gpu_allocations",
     )
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="gpu_allocations"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="gpu_allocations"
+    )
     gpu_hours = models.FloatField(_("GPU-hours"))
     per_user_gpu_hours = models.FloatField(_("GPU-hours per student"), null=True, blank=True)
+    per_team_gpu_hours = models.FloatField(_("GPU-hours per team"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cohort__isnull=True) | Q(event__isnull=True),
+                name="allocation_cohort_or_event",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(team__isnull=True),
+                name="allocation_user_or_team",
+            ),
+            models.CheckConstraint(
+                condition=Q(team__isnull=True) | Q(event__isnull=False),
+                name="allocation_team_within_event",
+            ),
+        ]
         verbose_name = _("GPU allocation")
         verbose_name_plural = _("GPU allocations")
 
     def __str__(self) -> str:
-        target = self.user or self.cohort or self.organization
+        target = self.team or self.user or self.event or self.cohort or self.organization
         return f"{self.gpu_hours:g} GPU-h → {target}"
 
 
@@ -135,6 +168,14 @@ class HubSession(models.Model):
     )
     organization = models.ForeignKey(
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Set when a team member launched on the team's budget: the charge is the team's and its
+    # event's, never the member's own. The event stays when a disbanded team goes.
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="hub_sessions"
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="hub_sessions"
     )
     hub_username = models.CharField(max_length=150)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTING)

@@ -122,7 +122,7 @@ def reconcile(now: datetime | None = None) -> Report:
                 backend.write_file(
                     name,
                     "BUDGET-WARNING.md",
-                    _warning_notebook(selectors.budget_for(row.user, now)),
+                    _warning_notebook(selectors.budget_for_session(row, now)),
                 )
             except HubError as exc:
                 log.warning("could not warn %s: %s", name, exc)
@@ -132,7 +132,7 @@ def reconcile(now: datetime | None = None) -> Report:
 
 
 def _limit_reason(row: HubSession, state, now: datetime) -> str:
-    budget = selectors.budget_for(row.user, now)
+    budget = selectors.budget_for_session(row, now)  # a team's session stops at the team's limit
     if row.cost_weight > 0 and budget.left <= 0:
         return "over-budget"
     profile = row.profile
@@ -149,5 +149,5 @@ def _limit_reason(row: HubSession, state, now: datetime) -> str:
 def _should_warn(row: HubSession, now: datetime) -> bool:
     if row.warned_at is not None or row.cost_weight <= 0:
         return False
-    budget = selectors.budget_for(row.user, now)
+    budget = selectors.budget_for_session(row, now)
     return budget.granted > 0 and budget.fraction_used >= settings.KC_BUDGET_WARN_FRACTION

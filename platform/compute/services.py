@@ -50,24 +50,42 @@ def _backend_or_error():
     return backend
 
 
-def _open(user, profile_slug: str) -> HubSession:
+def _team_to_charge(user, team_id: int | None):
+    """The team whose budget a launch draws on: one of the user's own funded teams."""
+    if not team_id:
+        return None
+    team = next((t for t in selectors.budget_teams(user) if t.pk == team_id), None)
+    if team is None:
+        raise SessionError(_("You can only launch on the budget of a team you are in."))
+    return team
+
+
+def _open(user, profile_slug: str, team_id: int | None = None) -> HubSession:
     """The checks that need no hub, then the ledger row (state `starting`)."""
     backend = _backend_or_error()
+    team = _team_to_charge(user, team_id)
     profile = GpuProfile.objects.filter(slug=profile_slug, active=True).first()
     if profile is None or not selectors.may_use(user, profile):
         raise SessionError(_("You may not use the profile “%(slug)s”.") % {"slug": profile_slug})
-    budget = selectors.budget_for(user)
-    if profile.cost_weight > 0 and budget.left <= 0:
-        raise SessionError(
-            _(
-                "Your GPU-hour budget is used up (%(used).2f of %(granted).2f GPU-hours). "
-                "Ask your instructor for more time."
-            )
-            % {"used": budget.used, "granted": budget.granted}
+    if team is not None:
+        budget = selectors.team_budget(team)
+        organization_id = selectors.team_charged_organization(team)
+        used_up = _(
+            "Your team's GPU-hour budget is used up (%(used).2f of %(granted).2f GPU-hours). "
+            "Ask the organizers for more time."
         )
+    else:
+        budget = selectors.budget_for(user)
+        organization_id = selectors.charged_organization(user)
+        used_up = _(
+            "Your GPU-hour budget is used up (%(used).2f of %(granted).2f GPU-hours). "
+            "Ask your instructor for more time."
+        )
+    if profile.cost_weight > 0 and budget.left <= 0:
+        raise SessionError(used_up % {"used": budget.used, "granted": budget.granted})
     try:
         return ledger.open_session(
-            user, profile, backend.account_name(user), selectors.charged_organization(user)
+            user, profile, backend.account_name(user), organization_id, team=team
         )
     except ledger.AlreadyActive:
         raise SessionError(
@@ -75,17 +93,18 @@ def _open(user, profile_slug: str) -> HubSession:
         ) from None
 
 
-def request_launch(user, profile_slug: str) -> HubSession:
-    """What the launch page does: the row now, the hub in the background (runner)."""
-    session = _open(user, profile_slug)
+def request_launch(user, profile_slug: str, team_id: int | None = None) -> HubSession:
+    """What the launch page does: the row now, the hub in the background (runner).
+    `team_id`: charge the session to that team's budget (the user must be in it)."""
+    session = _open(user, profile_slug, team_id)
     runner.submit(start_and_follow, session.pk)
     return session
 
 
-def launch(user, profile_slug: str) -> HubSession:
+def launch(user, profile_slug: str, team_id: int | None = None) -> HubSession:
     """Open a session and ask the hub to start it, in the caller's thread (commands, tests);
     returns once the hub took the request (the server may still be spawning)."""
-    session = _open(user, profile_slug)
+    session = _open(user, profile_slug, team_id)
     ask_hub(session, background=False)
     return session
 

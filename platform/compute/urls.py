@@ -1,6 +1,6 @@
 from django.urls import path
 
-from compute import views
+from compute import views, views_events
 
 urlpatterns = [
     path("sessions/", views.sessions, name="sessions"),
@@ -15,6 +15,8 @@ urlpatterns = [
         views.submit_from_session,
         name="session-submit",
     ),
+    path("events/<slug:slug>/gpu/", views_events.event_gpu, name="event-gpu"),
+    path("events/<slug:slug>/gpu/card/", views_events.event_gpu_card, name="event-gpu-card"),
     path("teach/cohorts/<int:pk>/gpu-usage/", views.cohort_usage, name="cohort-gpu-usage"),
     path(
         "teach/cohorts/<int:pk>/gpu-usage.csv", views.cohort_usage_csv, name="cohort-gpu-usage-csv"

@@ -34,9 +34,16 @@ from learning.models import Cohort
 def sessions(request: HttpRequest) -> HttpResponse:
     require(request.user, "session.launch")
     active = selectors.live_session(request.user)
+    budget = selectors.budget_for(request.user)
+    team_budgets = [
+        (team, selectors.team_budget(team)) for team in selectors.budget_teams(request.user)
+    ]
     context = {
         "profiles": selectors.usable_profiles(request.user),
-        "budget": selectors.budget_for(request.user),
+        "budget": budget,
+        "team_budgets": team_budgets,
+        # A member with no hours of their own launches on their team's budget unless they choose.
+        "default_team": team_budgets[0][0].pk if team_budgets and budget.granted <= 0 else None,
         "active": active,
         "stopping": selectors.stopping_session(request.user),
         "open_url": get_backend().open_url(active.hub_username) if active else "",
@@ -49,8 +56,10 @@ def sessions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def launch(request: HttpRequest) -> HttpResponse:
     require(request.user, "session.launch")
+    charge_to = request.POST.get("charge_to", "")
+    team_id = int(charge_to) if charge_to.isdigit() else None
     try:
-        services.request_launch(request.user, request.POST.get("profile", ""))
+        services.request_launch(request.user, request.POST.get("profile", ""), team_id)
     except services.SessionError as exc:
         messages.error(request, str(exc))
     return redirect("sessions")
@@ -239,8 +248,10 @@ def _cohort_rows(request: HttpRequest, pk: int):
     cohort = get_object_or_404(Cohort.objects.select_related("course"), pk=pk)
     require(request.user, "usage.cohort", cohort)
     student_ids = cohort.enrolments.values_list("user_id", flat=True)
-    rows = list(
-        HubSession.objects.filter(user_id__in=student_ids).select_related("profile", "user")
+    rows = list(  # sessions charged to a hackathon team are the event's, not the cohort's
+        HubSession.objects.filter(user_id__in=student_ids, event__isnull=True).select_related(
+            "profile", "user"
+        )
     )
     return cohort, rows
 

@@ -31,6 +31,8 @@ EVENT_MATRIX = {
     "event-banner": ("get", ANY_ROLE),
     "event-announce": ("post", ORGANIZER),
     "event-dashboard": ("get", ORGANIZER),
+    "event-gpu": ("get", ORGANIZER),
+    "event-gpu-card": ("get", ORGANIZER),
     "event-teams": ("get", PARTICIPANTS),
     "team-create": ("post", PARTICIPANTS),
     "team-join-code": ("post", PARTICIPANTS),

@@ -74,6 +74,8 @@ MATRIX = {
             ("event-banner", "get"),
             ("event-announce", "post"),
             ("event-dashboard", "get"),
+            ("event-gpu", "get"),
+            ("event-gpu-card", "get"),
             ("event-teams", "get"),
             ("team-create", "post"),
             ("team-join-code", "post"),
