@@ -20,7 +20,7 @@ from grader.challenges.spec import (
     load_challenge,
 )
 
-from .conftest import AXPY
+from .conftest import HORNER
 
 
 def _edit(folder: Path, old: str, new: str) -> None:
@@ -31,10 +31,10 @@ def _edit(folder: Path, old: str, new: str) -> None:
 
 
 def test_the_test_challenge_loads():
-    spec = load_challenge(AXPY)
-    assert spec.slug == "axpy" and spec.kind == "kernel"
+    spec = load_challenge(HORNER)
+    assert spec.slug == "horner" and spec.kind == "kernel"
     assert spec.kernel.device == "cpu" and spec.kernel.framework == "numba"
-    assert spec.kernel.shapes == ({"n": 4096}, {"n": 65536})
+    assert spec.kernel.shapes == ({"n": 16384}, {"n": 65536})
     assert spec.kernel.public_seeds == (1, 2)
     assert spec.secret_seeds() == (9137, 52211)
     assert spec.limits.memory_mb == 1536 and spec.quota.per_day == 10
@@ -44,47 +44,47 @@ def test_the_test_challenge_loads():
     ("old", "new", "error", "code"),
     [
         ('kind = "kernel"', 'kind = "gpu"', BadKind, "bad-kind"),
-        ('slug = "axpy"', 'slug = "other"', SlugMismatch, "slug-mismatch"),
-        ('slug = "axpy"', 'slug = "Bad Slug"', BadManifest, "bad-manifest"),
-        ("shapes = [{ n = 4096 }, { n = 65536 }]", "shapes = []", BadShape, "bad-shape"),
-        ("{ n = 4096 }", "{ n = -1 }", BadShape, "bad-shape"),
-        ("{ n = 4096 }", '{ n = "big" }', BadShape, "bad-shape"),
-        ("{ n = 4096 }", "{ n = 4096, m = 4096, k = 4096 }", BadShape, "bad-shape"),
+        ('slug = "horner"', 'slug = "other"', SlugMismatch, "slug-mismatch"),
+        ('slug = "horner"', 'slug = "Bad Slug"', BadManifest, "bad-manifest"),
+        ("shapes = [{ n = 16384 }, { n = 65536 }]", "shapes = []", BadShape, "bad-shape"),
+        ("{ n = 16384 }", "{ n = -1 }", BadShape, "bad-shape"),
+        ("{ n = 16384 }", '{ n = "big" }', BadShape, "bad-shape"),
+        ("{ n = 16384 }", "{ n = 4096, m = 4096, k = 4096 }", BadShape, "bad-shape"),
         ('device = "cpu"', 'device = "tpu"', BadManifest, "bad-manifest"),
         ('framework = "numba"', 'framework = "jax"', BadManifest, "bad-manifest"),
-        ("rtol = 1e-5", "rtol = -1.0", BadManifest, "bad-manifest"),
-        ("rtol = 1e-5", "rtol = true", BadManifest, "bad-manifest"),
+        ("rtol = 1e-4", "rtol = -1.0", BadManifest, "bad-manifest"),
+        ("rtol = 1e-4", "rtol = true", BadManifest, "bad-manifest"),
         ("public_seeds = [1, 2]", 'public_seeds = ["one"]', BadManifest, "bad-manifest"),
         ("max_speedup_flag = 10.0", "max_speedup_flag = 0.5", BadManifest, "bad-manifest"),
         ('entry = "solve"', 'entry = "os.system"', BadManifest, "bad-manifest"),
-        ("time_s = 60", "time_s = 0", BadManifest, "bad-manifest"),
-        ('title = "AXPY"', 'title = "AXPY', BadManifest, "bad-manifest"),
+        ("time_s = 90", "time_s = 0", BadManifest, "bad-manifest"),
+        ('title = "Horner"', 'title = "HORNER', BadManifest, "bad-manifest"),
         ("[kernel]", "[kernels]", BadManifest, "bad-manifest"),
     ],
 )
-def test_bad_manifest_fields_are_named_errors(axpy_copy, old, new, error, code):
-    _edit(axpy_copy, old, new)
+def test_bad_manifest_fields_are_named_errors(horner_copy, old, new, error, code):
+    _edit(horner_copy, old, new)
     with pytest.raises(error) as caught:
-        load_challenge(axpy_copy)
+        load_challenge(horner_copy)
     assert caught.value.code == code
     assert isinstance(caught.value, ChallengeError) and str(caught.value)
 
 
-def test_missing_files_and_secrets(axpy_copy, tmp_path):
+def test_missing_files_and_secrets(horner_copy, tmp_path):
     with pytest.raises(MissingManifest):
         load_challenge(tmp_path / "nowhere")
-    (axpy_copy / "secret" / "seeds.txt").write_text("# none yet\n")
+    (horner_copy / "secret" / "seeds.txt").write_text("# none yet\n")
     with pytest.raises(BadSecret):
-        load_challenge(axpy_copy)
-    (axpy_copy / "secret" / "seeds.txt").write_text("12\nseven\n")
+        load_challenge(horner_copy)
+    (horner_copy / "secret" / "seeds.txt").write_text("12\nseven\n")
     with pytest.raises(BadSecret, match="line 2"):
-        load_challenge(axpy_copy)
-    shutil.rmtree(axpy_copy / "secret")
+        load_challenge(horner_copy)
+    shutil.rmtree(horner_copy / "secret")
     with pytest.raises(MissingSecret):
-        load_challenge(axpy_copy)
-    (axpy_copy / "reference.py").unlink()
+        load_challenge(horner_copy)
+    (horner_copy / "reference.py").unlink()
     with pytest.raises(MissingFile):
-        load_challenge(axpy_copy)
+        load_challenge(horner_copy)
 
 
 def test_a_predictions_manifest(tmp_path):

@@ -1,0 +1,38 @@
+"""The kernel harness on an honest entry: it scores, with the parent's timings and both boards."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from grader.challenges.result import ScoreResult, geometric_mean
+
+from .conftest import ENTRIES
+
+
+def test_an_honest_entry_scores(horner_scorer):
+    result = horner_scorer.score(ENTRIES / "honest.py")
+    assert result.status == "scored", result.reason
+    assert result.ranked_by == "speedup" and result.device == "cpu"
+    assert {t.seed_set for t in result.timings} == {"public", "private"}
+    for timing in result.timings:
+        assert timing.runs >= 3 and timing.entry_median_s > 0 and timing.reference_median_s > 0
+        # The same loop as the reference: nowhere near the too-fast flag, whatever the load.
+        assert 0.1 < timing.speedup < 10
+    assert "too-fast" not in result.flags and "faster-than-roofline" not in result.flags
+    data = json.loads(result.to_json())
+    assert data["public"]["score"] > 0 and data["private"]["score"] > 0
+    assert data["harness_version"] == 1 and "error_exit" not in data
+
+
+def test_geometric_mean_cannot_underflow():
+    # A product of 400 speed-ups of 1e-3 is 1e-1200: zero in floating point, not in log space.
+    assert math.isclose(geometric_mean([1e-3] * 400), 1e-3)
+    assert math.isclose(geometric_mean([1e300, 1e300, 1e-300]), 1e100)
+
+
+def test_a_rejected_result_carries_no_score():
+    result = ScoreResult("x", "kernel", public={"score": 3.0, "detail": {}})
+    result.status, result.reason_code = "rejected", "wrong-output"
+    assert json.loads(result.to_json())["public"]["score"] is None
+    assert result.exit_code == 3
