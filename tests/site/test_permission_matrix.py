@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from accounts.permissions import actions, can
+from tests.site.contests.world import CONTEST_PUBLIC, CONTEST_URLS
 from tests.site.grading_helpers import held_review, student_notebook
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,15 @@ MATRIX = {
             ("event-results-csv", "get"),
         ]
     },
+    # Scored challenges: event roles decide (tests/site/contests/test_contest_matrix.py); the
+    # public board is open to anyone, even signed out, unless the challenge says otherwise.
+    **{
+        name: (
+            method,
+            [OK] * 6 if name in CONTEST_PUBLIC else [LOGIN, DENIED, DENIED, DENIED, DENIED, OK],
+        )
+        for name, method in CONTEST_URLS.items()
+    },
     "sessions": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     "session-launch": ("post", [LOGIN, OK, OK, OK, OK, OK]),  # refusals come back as messages
     "session-status": ("get", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
@@ -153,6 +163,10 @@ def url_for(name: str, published, people) -> str:
         )
     from tests.site.hackathon import HACKATHON_URLS, hackathon_url, hackathon_world
 
+    if name in CONTEST_URLS:
+        from tests.site.contests.world import contest_url, contest_world
+
+        return contest_url(name, contest_world())
     if name in HACKATHON_URLS:
         return hackathon_url(name, hackathon_world())
     if name == "event-detail":

@@ -1,0 +1,258 @@
+"""Challenge pages: list, statement and hand-in, entries, boards (page, live fragment, JSON)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import can, require
+from contests import boards, selectors, services
+from contests.models import BoardRow, Challenge, Entry
+from events.models import Event
+
+
+def get_challenge(slug: str, challenge: str) -> Challenge:
+    return get_object_or_404(
+        Challenge.objects.select_related("event").defer(
+            "bundle", "statement", "statement_ko", "manifest"
+        ),
+        event__slug=slug,
+        slug=challenge,
+    )
+
+
+_STATEMENT_TAGS = {
+    "p", "h1", "h2", "h3", "h4", "ul", "ol", "li", "code", "pre", "em", "strong", "table",
+    "thead", "tbody", "tr", "th", "td", "blockquote", "a", "br", "hr",
+}  # fmt: skip
+
+
+def _statement(challenge: Challenge):
+    """The README in the reader's language, as Markdown with raw HTML escaped and an allow-list
+    after it (the folder comes from the repository, but a page never trusts text)."""
+    import bleach
+    import mistune
+    from django.utils.safestring import mark_safe
+
+    text = challenge.statement_ko if get_language() == "ko" and challenge.statement_ko else ""
+    html = mistune.create_markdown(escape=True, plugins=["table"])(text or challenge.statement)
+    cleaned = bleach.clean(
+        html, tags=_STATEMENT_TAGS, attributes={"a": ["href"]}, protocols=["https"], strip=True
+    )
+    return mark_safe(cleaned)  # noqa: S308 - bleach's allow-list output
+
+
+@login_required
+def challenge_list(request, slug: str):
+    event = get_object_or_404(Event, slug=slug)
+    require(request.user, "event.view", event)
+    return render(
+        request,
+        "contests/challenge_list.html",
+        {"event": event, "challenges": event.challenges.defer("bundle", "statement", "manifest")},
+    )
+
+
+@login_required
+def challenge_detail(request, slug: str, challenge: str):
+    challenge = get_object_or_404(
+        Challenge.objects.select_related("event").defer("bundle"), event__slug=slug, slug=challenge
+    )
+    require(request.user, "contest.view", challenge)
+    may_enter = can(request.user, "contest.enter", challenge)
+    return render(
+        request,
+        "contests/challenge_detail.html",
+        {
+            "event": challenge.event,
+            "challenge": challenge,
+            "statement": _statement(challenge),
+            "may_enter": may_enter,
+            "may_manage": can(request.user, "contest.manage", challenge),
+            "is_open": services.is_open(challenge),
+            "closes_at": services.closes_at(challenge),
+            "mine": selectors.participant_view(challenge, request.user) if may_enter else None,
+        },
+    )
+
+
+@login_required
+def my_entries(request, slug: str, challenge: str):
+    """The participant's entries with status and place in the queue (htmx polls it)."""
+    challenge = get_challenge(slug, challenge)
+    require(request.user, "contest.enter", challenge)
+    return render(
+        request,
+        "contests/_my_entries.html",
+        {"challenge": challenge, "mine": selectors.participant_view(challenge, request.user)},
+    )
+
+
+@login_required
+@require_POST
+def challenge_enter(request, slug: str, challenge: str):
+    challenge = get_challenge(slug, challenge)
+    require(request.user, "contest.enter", challenge)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to hand in."))
+    else:
+        try:
+            entry = services.submit_entry(
+                challenge, request.user, upload.read(services_limit()), upload.name
+            )
+        except services.EntryError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Entry #%(id)d is queued for scoring.") % {"id": entry.pk})
+    return redirect("challenge-detail", slug=slug, challenge=challenge.slug)
+
+
+def services_limit() -> int:
+    """Read one byte past the limit, so an oversized file is refused without reading it all."""
+    from django.conf import settings
+
+    return settings.KC_CONTEST_ENTRY_BYTES + 1
+
+
+def _board_kind(request) -> str:
+    board = request.GET.get("board", BoardRow.Board.PUBLIC)
+    if board not in BoardRow.Board.values:
+        raise Http404
+    return board
+
+
+def _board_access(request, slug: str, challenge: str):
+    challenge = get_challenge(slug, challenge)
+    board = _board_kind(request)
+    if not selectors.may_see_board(request.user, challenge, board):
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return challenge, board, redirect_to_login(request.get_full_path())
+        require(request.user, "contest.manage", challenge)  # raises: a 403
+    return challenge, board, None
+
+
+def _live(request, challenge: Challenge, board: str) -> bool:
+    if board == BoardRow.Board.PRIVATE:
+        return True  # the private board is only ever seen whole: by organizers, or revealed
+    return selectors.sees_live(request.user, challenge)
+
+
+def _own_row(request, challenge: Challenge, board: str, live: bool) -> BoardRow | None:
+    """During a freeze a team still sees its own live standing, above the frozen board."""
+    if live or not request.user.is_authenticated:
+        return None
+    competitor, _team = services.competitor_for(challenge, request.user)
+    return boards.own_row(challenge, board, competitor)
+
+
+def challenge_board(request, slug: str, challenge: str):
+    challenge, board, refused = _board_access(request, slug, challenge)
+    if refused:
+        return refused
+    live = _live(request, challenge, board)
+    authenticated = request.user.is_authenticated
+    return render(
+        request,
+        "contests/board.html",
+        {
+            "event": challenge.event,
+            "challenge": challenge,
+            "board": board,
+            "live": live,
+            "frozen": boards.is_frozen(challenge),
+            "table": boards.rendered(challenge, board, live),
+            "own": _own_row(request, challenge, board, live),
+            "may_manage": authenticated and can(request.user, "contest.manage", challenge),
+            "may_see_private": selectors.may_see_board(
+                request.user, challenge, BoardRow.Board.PRIVATE
+            ),
+            "show_nav": authenticated and can(request.user, "event.view", challenge.event),
+        },
+    )
+
+
+def challenge_board_live(request, slug: str, challenge: str):
+    """The board's table for htmx polling: 204 (nothing to swap) while the version is unchanged."""
+    challenge, board, refused = _board_access(request, slug, challenge)
+    if refused:
+        return HttpResponse(status=403)
+    live = _live(request, challenge, board)
+    seen = request.GET.get("v", "")
+    if seen == f"{challenge.board_version}-{int(live)}":
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "contests/_board_live.html",
+        {
+            "challenge": challenge,
+            "board": board,
+            "live": live,
+            "table": boards.rendered(challenge, board, live),
+        },
+    )
+
+
+def challenge_board_json(request, slug: str, challenge: str):
+    challenge, board, refused = _board_access(request, slug, challenge)
+    if refused:
+        return HttpResponse(status=403)
+    body = boards.as_json(challenge, board, _live(request, challenge, board))
+    return HttpResponse(body, content_type="application/json")
+
+
+@login_required
+def entry_detail(request, pk: int):
+    entry = get_object_or_404(
+        Entry.objects.select_related("challenge", "challenge__event", "team", "user").defer(
+            "file", "challenge__bundle"
+        ),
+        pk=pk,
+    )
+    require(request.user, "contest.entry", entry)
+    return render(
+        request,
+        "contests/entry_detail.html",
+        {
+            "entry": entry,
+            "challenge": entry.challenge,
+            "event": entry.challenge.event,
+            "place": selectors.queue_position(entry),
+            "may_manage": can(request.user, "contest.manage", entry.challenge),
+            "timings": (entry.result or {}).get("timings") or [],
+        },
+    )
+
+
+@login_required
+def entry_file(request, pk: int):
+    """The handed-in file, always as an attachment of opaque type: never rendered, never run."""
+    entry = get_object_or_404(Entry.objects.select_related("challenge__event"), pk=pk)
+    require(request.user, "contest.entry", entry)
+    response = HttpResponse(bytes(entry.file), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="entry-{entry.pk}-{entry.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@login_required
+@require_POST
+def entry_final(request, pk: int):
+    entry = get_object_or_404(Entry.objects.select_related("challenge__event"), pk=pk)
+    require(request.user, "contest.entry", entry)
+    require(request.user, "contest.enter", entry.challenge)
+    try:
+        services.set_final(entry, request.POST.get("final") == "1")
+    except services.EntryError as exc:
+        messages.error(request, str(exc))
+    return redirect(
+        "challenge-detail", slug=entry.challenge.event.slug, challenge=entry.challenge.slug
+    )
