@@ -17,203 +17,58 @@ from __future__ import annotations
 
 import ast
 import builtins
-import functools
-import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.machinery import PathFinder
 
-# Construct names (also what kernelcamp.allow may list).
-DYNAMIC_ATTRIBUTE = "dynamic-attribute"
-DYNAMIC_NAMESPACE = "dynamic-namespace"
-DYNAMIC_CODE = "dynamic-code"
-FRAMES = "frames"
-SHELL = "shell"
-HISTORY = "input-history"
-IMPORT_MACHINERY = "import-machinery"
-UNKNOWN_MODULE = "unknown-module"
-RESULT_TYPE = "result-type"
-DUNDER = "dunder"
-MONKEYPATCH = "monkeypatch"
-REBIND = "rebind"
-NATIVE = "native-code"
-SIGNALS = "signals"
-CONCURRENCY = "concurrency"
-PROCESSES = "processes"
-MAGIC = "magic"
-SERIALIZATION = "serialization"
-UNCHECKED = "unchecked"
-
-WHY = {
-    DYNAMIC_ATTRIBUTE: "reaches attributes by a name computed at run time, which no scan can check",
-    DYNAMIC_NAMESPACE: "reads or writes a namespace as a dictionary (globals, vars, __dict__)",
-    DYNAMIC_CODE: "runs code built at run time (exec/eval/compile), which no scan can check",
-    FRAMES: "reaches stack frames or tracebacks, where the tests' own values and source live",
-    SHELL: "reaches the IPython shell or kernel that runs the tests",
-    HISTORY: "reads the input history, which holds the tests' source (hidden tests included)",
-    IMPORT_MACHINERY: "changes or bypasses the import machinery or the builtins module",
-    UNKNOWN_MODULE: "imports a module that is not installed (possibly a file the submission wrote)",
-    RESULT_TYPE: "defines a type whose comparisons or conversions can make a test pass",
-    DUNDER: "uses a special attribute that reaches interpreter internals",
-    MONKEYPATCH: "assigns into a module (or a name the tests call), changing what the tests run",
-    REBIND: "rebinds a name the given code or the tests rely on",
-    NATIVE: "loads native code, which can rewrite the interpreter's memory",
-    SIGNALS: "installs signal handlers, which can interrupt or alter the tests",
-    CONCURRENCY: "runs code concurrently with the tests (threads, processes, event loop, hooks)",
-    PROCESSES: "starts or signals processes",
-    MAGIC: "uses an IPython magic or shell command that can reach the kernel or the history",
-    SERIALIZATION: "deserialises objects, which can call any function by name",
-    UNCHECKED: "is nested too deeply for the policy to check",
-}
-
-_FORMAT_ATTRIBUTE = re.compile(r"[.\[](\w+)")
-_HISTORY_NAME = re.compile(r"^(_i+|_i\d+|_ii+|_\d+|_oh|_ih|_dh|In|Out)$")
-_DUNDER = re.compile(r"^__\w+__$")
-
-#: Names (variables and builtins) whose mere mention is a hit.
-NAMES: dict[str, str] = {
-    "get_ipython": SHELL,
-    "__builtins__": IMPORT_MACHINERY,
-    "__builtin__": IMPORT_MACHINERY,
-    "__import__": IMPORT_MACHINERY,
-    "__loader__": IMPORT_MACHINERY,
-    "__spec__": IMPORT_MACHINERY,
-    "globals": DYNAMIC_NAMESPACE,
-    "locals": DYNAMIC_NAMESPACE,
-    "vars": DYNAMIC_NAMESPACE,
-    "breakpoint": FRAMES,
-}
-#: Builtins that are fine with literal arguments only.
-LITERAL_ONLY = {"getattr": 1, "setattr": 1, "delattr": 1, "hasattr": 1}
-CODE_BUILTINS = {"exec", "eval", "compile"}
-
-#: Attribute names that are hits on whatever object they are read from.
-ATTRIBUTES: dict[str, str] = {
-    **dict.fromkeys(
-        "_getframe _current_frames f_back f_locals f_globals f_builtins f_code f_trace f_lineno "
-        "tb_frame tb_next gi_frame gi_code cr_frame ag_frame settrace setprofile monitoring "
-        "_getframemodulename extract_stack walk_stack".split(),
-        FRAMES,
-    ),
-    **dict.fromkeys(
-        "run_cell run_code run_ast_nodes run_cell_async transform_cell input_transformers_post "
-        "input_transformers_cleanup ast_transformers register_post_execute showtraceback "
-        "_showtraceback set_custom_exc excepthook displayhook display_pub user_ns "
-        "user_global_ns execution_count do_execute execute_request iopub_socket iopub_thread "
-        "shell_stream shell_streams comm_manager send_response register_magic_function "
-        "_ip".split(),
-        SHELL,
-    ),
-    **dict.fromkeys(
-        "history_manager input_hist_raw input_hist_parsed output_hist get_range".split(), HISTORY
-    ),
-    **dict.fromkeys(
-        "meta_path path_hooks path_importer_cache addaudithook setrecursionlimit "
-        "setswitchinterval attrgetter methodcaller".split(),
-        IMPORT_MACHINERY,
-    ),
-    **dict.fromkeys(
-        "system popen fork forkpty execv execve execl execlp execvp execvpe spawnv spawnl "
-        "posix_spawn posix_spawnp kill killpg register_at_fork".split(),
-        PROCESSES,
-    ),
-}
-for _name in ("attrgetter", "methodcaller"):
-    ATTRIBUTES[_name] = DYNAMIC_ATTRIBUTE
-#: Raw memory without importing ctypes: numpy's ctypes bridge, numba's pointer arrays.
-for _name in ("ctypes", "ctypeslib", "carray", "farray", "cgutils", "from_address"):
-    ATTRIBUTES[_name] = NATIVE
-
-#: Attributes that are hits only on the sys module.
-SYS_ATTRIBUTES = {"modules": IMPORT_MACHINERY, "exc_info": FRAMES, "exception": FRAMES}
-#: ... and only when assigned.
-SYS_STORED = {"stdout", "stderr", "stdin", "path"}
-
-#: Top-level modules whose import is a hit.
-MODULES: dict[str, str] = {
-    **dict.fromkeys("inspect traceback gc tracemalloc faulthandler linecache".split(), FRAMES),
-    **dict.fromkeys(
-        "IPython ipykernel jupyter_client jupyter_core zmq comm traitlets tornado nbformat "
-        "nbclient nbconvert nbgrader ipywidgets debugpy".split(),
-        SHELL,
-    ),
-    **dict.fromkeys(
-        "importlib imp pkgutil runpy zipimport site builtins __builtin__ __main__ code codeop "
-        "ast types operator".split(),
-        IMPORT_MACHINERY,
-    ),
-    **dict.fromkeys(
-        "pickle _pickle marshal copyreg shelve dill cloudpickle".split(), SERIALIZATION
-    ),
-    **dict.fromkeys("ctypes _ctypes cffi mmap llvmlite".split(), NATIVE),
-    "signal": SIGNALS,
-    **dict.fromkeys(
-        "threading _thread multiprocessing concurrent asyncio sched atexit weakref".split(),
-        CONCURRENCY,
-    ),
-    **dict.fromkeys("subprocess pty pexpect".split(), PROCESSES),
-    "unittest": MONKEYPATCH,  # unittest.mock.patch
-}
-
-#: Special methods that decide how a value compares, converts or dispatches: a class the
-#: student writes that defines one can make any assertion pass.
-RESULT_DUNDERS = set(
-    "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __bool__ __len__ __float__ __int__ __index__ "
-    "__complex__ __round__ __abs__ __neg__ __pos__ __sub__ __rsub__ __add__ __radd__ __mul__ "
-    "__rmul__ __truediv__ __rtruediv__ __array__ __array_function__ __array_ufunc__ "
-    "__array_priority__ __array_interface__ __array_struct__ __array_wrap__ "
-    "__array_finalize__ __cuda_array_interface__ __getattr__ __getattribute__ __setattr__ "
-    "__instancecheck__ __subclasscheck__ __class_getitem__ __init_subclass__ __set_name__ "
-    "__del__ __repr__ __str__ __format__ __hash__ __contains__ __iter__ __getitem__ "
-    "__class__ __mro_entries__ __prepare__ __new__ __call__ __get__".split()
+from .policy_ast import (
+    TooDeep,
+    attributes_read_from,
+    bound_by,
+    formats_a_built_string,
+    imported_aliases,
+    is_super_call,
+    module_installed,
+    parse_cell,
+    parse_or_none,
+    propagate_aliases,
+    root_name,
+    strip_magic_options,
+    top_level_bindings,
 )
-#: Bases that make a class a number, string, array or type look-alike.
-RESULT_BASES = set(
-    "float int complex bool str bytes tuple list dict set frozenset type object ndarray generic "
-    "number floating integer float64 float32 float16 int64 int32 int16 int8 uint8 matrix "
-    "MaskedArray ModuleType Tensor DeviceNDArray".split()
+from .policy_rules import (
+    ATTRIBUTES,
+    CODE_BUILTINS,
+    CORE_BUILTINS,
+    DUNDER,
+    DUNDER_NAME,
+    DYNAMIC_ATTRIBUTE,
+    DYNAMIC_CODE,
+    FORMAT_ATTRIBUTE,
+    HISTORY,
+    HISTORY_NAME,
+    IMPORT_MACHINERY,
+    LITERAL_ONLY,
+    MAGIC,
+    MAGIC_CALLS,
+    MODULE_FILES,
+    MODULES,
+    MONKEYPATCH,
+    NAMES,
+    NATIVE,
+    PROCESSES,
+    PROTECTED_ATTRIBUTES,
+    REBIND,
+    RESULT_BASES,
+    RESULT_DUNDERS,
+    RESULT_TYPE,
+    SAFE_DUNDERS,
+    SAFE_MAGICS,
+    SYS_ATTRIBUTES,
+    SYS_STORED,
+    UNCHECKED,
+    UNKNOWN_MODULE,
+    Hit,
 )
-#: Special attributes that are fine to read.
-SAFE_DUNDERS = set(
-    "__name__ __qualname__ __doc__ __module__ __init__ __version__ __file__ __main__ "
-    "__annotations__ __cuda_array_interface__ __array_interface__ __len__ __iter__ __next__ "
-    "__enter__ __exit__ __all__ __author__".split()
-)
-#: Attribute names that tests call and a submission must not assign on any object.
-PROTECTED_ATTRIBUTES = set(
-    "allclose isclose array_equal array_equiv equal not_equal isnan isfinite absolute abs "
-    "asarray array testing ndarray all any subtract linalg norm".split()
-)
-#: Builtins a submission must not rebind at top level, whatever the tests use.
-CORE_BUILTINS = set(
-    "AssertionError Exception BaseException isinstance issubclass type float int bool complex "
-    "abs all any len round print repr str object callable hasattr getattr super".split()
-)
-#: IPython magics that only time or configure plotting; their code is checked like a cell.
-SAFE_MAGICS = {"time", "timeit", "matplotlib", "capture"}
-_MODULE_FILES = (".py", ".pth", ".so", ".pyc", "sitecustomize", "usercustomize")
-_MAGIC_CALLS = {"run_line_magic", "run_cell_magic", "system", "getoutput"}
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One construct the policy does not let count without review."""
-
-    cell: int  # index in the notebook
-    line: int
-    construct: str
-    name: str  # the specific name found (attribute, module, builtin...)
-    code: str  # the source line
-
-    @property
-    def reason(self) -> str:
-        code = self.code.strip()
-        code = code if len(code) <= 80 else code[:77] + "..."
-        return (
-            f"cell {self.cell + 1}, line {self.line}: `{code}` uses {self.name!r}: "
-            f"{WHY[self.construct]} [{self.construct}]"
-        )
 
 
 @dataclass
@@ -235,27 +90,27 @@ class Context:
         solution_names: set[str] = set()
         solution_aliases: dict[str, str] = {}
         for code in solutions:
-            tree = _parse_or_none(code)
+            tree = parse_or_none(code)
             if tree is not None:
-                solution_names |= _top_level_bindings(tree)
-                solution_aliases.update(_module_aliases(tree))
+                solution_names |= top_level_bindings(tree)
+                solution_aliases.update(imported_aliases(tree))
         for code in locked:
-            tree = _parse_or_none(code)
+            tree = parse_or_none(code)
             if tree is None:
                 continue
-            ctx.module_aliases.update(_module_aliases(tree))
-            ctx.protected |= _top_level_bindings(tree)
+            ctx.module_aliases.update(imported_aliases(tree))
+            ctx.protected |= top_level_bindings(tree)
         for code in tests:
-            tree = _parse_or_none(code)
+            tree = parse_or_none(code)
             if tree is None:
                 continue
-            ctx.module_aliases.update(_module_aliases(tree))
+            ctx.module_aliases.update(imported_aliases(tree))
             used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
             ctx.protected |= used & set(dir(builtins))
         for code in [*locked, *tests]:
-            tree = _parse_or_none(code)
+            tree = parse_or_none(code)
             if tree is not None:
-                ctx.module_attributes |= _attributes_read_from(tree, ctx.module_aliases)
+                ctx.module_attributes |= attributes_read_from(tree, ctx.module_aliases)
         # A module the reference solution imports is one the tests may use: the student may
         # import the same module under that name, never bind something else to it.
         for alias, module in solution_aliases.items():
@@ -263,142 +118,6 @@ class Context:
         ctx.protected |= CORE_BUILTINS | set(solution_aliases)
         ctx.protected -= solution_names - CORE_BUILTINS - set(ctx.module_aliases)
         return ctx
-
-
-class _TooDeep(Exception):
-    """The cell is nested too deeply to parse or walk here (the kernel may still run it)."""
-
-
-def _parse(code: str) -> ast.Module | None:
-    try:
-        try:
-            return ast.parse(_python_source(code))
-        except (SyntaxError, ValueError):
-            # IPython still runs some cells Python rejects: it strips a common indent and
-            # `>>> ` prompts and expands `/f x` escapes. Check what it would run.
-            return ast.parse(_ipython_source(code))
-    except (SyntaxError, ValueError):
-        return None
-    except (RecursionError, MemoryError) as exc:
-        raise _TooDeep from exc
-
-
-def _parse_or_none(code: str) -> ast.Module | None:
-    try:
-        return _parse(code)
-    except _TooDeep:
-        return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _python_source(code: str) -> str:
-    """The cell as IPython would run it (magics become get_ipython() calls)."""
-    if "%" not in code and "!" not in code and "?" not in code:
-        return code
-    return _ipython_source(code)
-
-
-@functools.lru_cache(maxsize=1024)
-def _ipython_source(code: str) -> str:
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return TransformerManager().transform_cell(code)
-    except Exception:  # noqa: BLE001 - an untransformable cell is parsed as plain Python
-        return code
-
-
-def _top_level_bindings(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in tree.body:
-        names |= _bound_by(node)
-    return names
-
-
-def _bound_by(node: ast.stmt) -> set[str]:
-    names: set[str] = set()
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
-    # Assignments, for/with targets, walrus: every Name stored outside nested scopes.
-    stack: list[ast.AST] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
-            names.add(current.id)
-        elif isinstance(current, (ast.MatchAs, ast.MatchStar)) and current.name:
-            names.add(current.name)  # `case np:` binds np like an assignment
-        elif isinstance(current, ast.MatchMapping) and current.rest:
-            names.add(current.rest)
-        elif isinstance(current, ast.ExceptHandler) and current.name:
-            names.add(current.name)
-        for child in ast.iter_child_nodes(current):
-            if not isinstance(
-                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-            ):
-                stack.append(child)
-            elif not isinstance(child, ast.Lambda):
-                names.add(child.name)
-    return names
-
-
-def _attributes_read_from(tree: ast.AST, aliases: dict[str, str]) -> set[str]:
-    """Every attribute in a chain rooted at a module alias: np.testing.assert_allclose."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and _root_name(node) in aliases:
-            if not _DUNDER.match(node.attr):
-                found.add(node.attr)
-    return found
-
-
-def _module_aliases(tree: ast.AST) -> dict[str, str]:
-    aliases = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.asname:
-                    aliases[a.asname] = a.name
-                else:
-                    top = a.name.split(".")[0]
-                    aliases[top] = top
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for a in node.names:
-                if a.name != "*":
-                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-    return aliases
-
-
-@functools.lru_cache(maxsize=1024)
-def _installed(top: str) -> bool:
-    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
-        return True
-    paths = [p for p in sys.path if p and p != "."]
-    try:
-        return PathFinder.find_spec(top, paths) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def _formats_a_built_string(func: ast.AST) -> bool:
-    """``x.format(...)``/``format_map`` where x is not a string literal (whose fields are checked)."""
-    if not (isinstance(func, ast.Attribute) and func.attr in ("format", "format_map")):
-        return False
-    receiver = func.value
-    return not (isinstance(receiver, ast.Constant) and isinstance(receiver.value, str))
-
-
-def _is_super_call(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
-    )
-
-
-def _root_name(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.NamedExpr)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
 
 
 class _Checker(ast.NodeVisitor):
@@ -420,7 +139,7 @@ class _Checker(ast.NodeVisitor):
         self.hits.append(Hit(self.cell, line, construct, name, code))
 
     def _module_of(self, node: ast.AST) -> str | None:
-        root = _root_name(node)
+        root = root_name(node)
         return self.aliases.get(root) if root else None
 
     # -- names
@@ -428,13 +147,13 @@ class _Checker(ast.NodeVisitor):
         name = node.id
         if name in NAMES:
             self.hit(node, NAMES[name], name)
-        elif _HISTORY_NAME.match(name):
+        elif HISTORY_NAME.match(name):
             self.hit(node, HISTORY, name)
         elif name in LITERAL_ONLY or name in CODE_BUILTINS:
             # Reached here only when not the callee of a checked call: an alias of the builtin.
             construct = DYNAMIC_CODE if name in CODE_BUILTINS else DYNAMIC_ATTRIBUTE
             self.hit(node, construct, name)
-        elif _DUNDER.match(name) and name not in SAFE_DUNDERS:
+        elif DUNDER_NAME.match(name) and name not in SAFE_DUNDERS:
             self.hit(node, DUNDER, name)
         elif name == "type" and isinstance(node.ctx, ast.Load):
             # Reached here only when not the callee of type(x): an alias that builds classes.
@@ -463,7 +182,7 @@ class _Checker(ast.NodeVisitor):
 
     def visit_keyword(self, node: ast.keyword) -> None:
         # dict(__eq__=...) builds a class namespace no class statement shows.
-        if node.arg and _DUNDER.match(node.arg) and node.arg not in SAFE_DUNDERS:
+        if node.arg and DUNDER_NAME.match(node.arg) and node.arg not in SAFE_DUNDERS:
             construct = RESULT_TYPE if node.arg in RESULT_DUNDERS else DUNDER
             self.hit(node, construct, node.arg)
         self.generic_visit(node)
@@ -491,15 +210,15 @@ class _Checker(ast.NodeVisitor):
             self.hit(node, SYS_ATTRIBUTES[attr], f"sys.{attr}")
         elif module == "sys" and attr in SYS_STORED and stored:
             self.hit(node, IMPORT_MACHINERY, f"sys.{attr}")
-        elif _DUNDER.match(attr) and attr not in SAFE_DUNDERS:
+        elif DUNDER_NAME.match(attr) and attr not in SAFE_DUNDERS:
             self.hit(node, DUNDER, attr)
-        elif attr == "__init__" and not _is_super_call(base):
+        elif attr == "__init__" and not is_super_call(base):
             # Klass.__init__(module) runs an __init__ whose self is that module.
             self.hit(node, DUNDER, attr)
         elif attr == "ma" and module is not None and module.split(".")[0] == "numpy":
             self.hit(node, RESULT_TYPE, "numpy.ma")
         if stored:
-            owner = _root_name(base)
+            owner = root_name(base)
             if module is not None:
                 self.hit(node, MONKEYPATCH, f"{module}.{attr}")
             elif attr.startswith("assert") or (
@@ -528,7 +247,7 @@ class _Checker(ast.NodeVisitor):
         elif self._is_magic(node):
             self._check_magic(node)
         else:
-            if _formats_a_built_string(func):
+            if formats_a_built_string(func):
                 # '{0.__trace' + 'back__.tb_frame}'.format(e): the field names are only known
                 # at run time, and str.format follows them to frames and globals.
                 self.hit(node, DYNAMIC_ATTRIBUTE, f"str.{func.attr} of a built string")
@@ -563,7 +282,7 @@ class _Checker(ast.NodeVisitor):
         func = node.func
         return (
             isinstance(func, ast.Attribute)
-            and func.attr in _MAGIC_CALLS
+            and func.attr in MAGIC_CALLS
             and isinstance(func.value, ast.Call)
             and isinstance(func.value.func, ast.Name)
             and func.value.func.id == "get_ipython"
@@ -583,7 +302,7 @@ class _Checker(ast.NodeVisitor):
         # %time/%timeit run their line (after options) or cell body as code.
         body = args[2] if kind == "run_cell_magic" and len(args) > 2 else ""
         line = args[1] if len(args) > 1 else ""
-        code = "\n".join(part for part in (_strip_magic_options(line), body) if part.strip())
+        code = "\n".join(part for part in (strip_magic_options(line), body) if part.strip())
         if name in ("time", "timeit", "capture") and code:
             self.hits.extend(self.policy.check_source(self.cell, code, self.lines, self.aliases))
 
@@ -598,7 +317,7 @@ class _Checker(ast.NodeVisitor):
         for keyword in node.keywords:
             self.hit(keyword, RESULT_TYPE, f"class keyword {keyword.arg}")
         for stmt in node.body:
-            for name in _bound_by(stmt):
+            for name in bound_by(stmt):
                 if name in RESULT_DUNDERS:
                     self.hit(stmt, RESULT_TYPE, f"{node.name}.{name}")
         self._class_depth += 1
@@ -656,7 +375,7 @@ class _Checker(ast.NodeVisitor):
             if top_only:
                 self.hit(node, MODULES[top], dotted)
             return
-        if top_only and not _installed(top):
+        if top_only and not module_installed(top):
             self.hit(node, UNKNOWN_MODULE, top)
 
     def _check_import_binding(self, node: ast.AST, name: str, module: str) -> None:
@@ -668,32 +387,25 @@ class _Checker(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, str) and len(value) < 64:
-            if _DUNDER.match(value) and value not in SAFE_DUNDERS - RESULT_DUNDERS:
+            if DUNDER_NAME.match(value) and value not in SAFE_DUNDERS - RESULT_DUNDERS:
                 self.hit(node, DUNDER, value)
             elif value in NAMES or (value in ATTRIBUTES and "_" in value):
                 self.hit(node, NAMES.get(value) or ATTRIBUTES[value], value)
-            elif value.startswith("_") and _HISTORY_NAME.match(value):
+            elif value.startswith("_") and HISTORY_NAME.match(value):
                 self.hit(node, HISTORY, value)
             elif "{" in value:
                 # str.format reaches attributes: '{0.gi_frame.f_back.f_locals}'.format(g)
-                for field_name in _FORMAT_ATTRIBUTE.findall(value):
+                for field_name in FORMAT_ATTRIBUTE.findall(value):
                     if field_name in ATTRIBUTES or (
-                        _DUNDER.match(field_name) and field_name not in SAFE_DUNDERS
+                        DUNDER_NAME.match(field_name) and field_name not in SAFE_DUNDERS
                     ):
                         self.hit(node, ATTRIBUTES.get(field_name, DUNDER), field_name)
             elif value.startswith(("/proc/", "/dev/mem")):
                 # /proc/self/mem writes the interpreter's own memory.
                 self.hit(node, NATIVE, value)
-            elif value.endswith(_MODULE_FILES):
+            elif value.endswith(MODULE_FILES):
                 # A module file written now and imported later is code no scan has seen.
                 self.hit(node, IMPORT_MACHINERY, value)
-
-
-def _strip_magic_options(line: str) -> str:
-    words = line.split()
-    while words and words[0].startswith("-"):
-        words = words[2:] if words[0] in ("-n", "-r", "-p", "-o") and len(words) > 1 else words[1:]
-    return " ".join(words)
 
 
 class Policy:
@@ -715,26 +427,26 @@ class Policy:
         hits: list[Hit] = []
         for index, source in cells:
             try:
-                tree = _parse(source)
+                tree = parse_cell(source)
                 if tree is None:
                     continue  # a cell that does not parse does not run either
-                aliases.update(_module_aliases(tree))
-                _propagate_aliases(tree, aliases)
-            except (_TooDeep, RecursionError, MemoryError):
+                aliases.update(imported_aliases(tree))
+                propagate_aliases(tree, aliases)
+            except (TooDeep, RecursionError, MemoryError):
                 hits.append(_too_deep(index))
                 continue
             trees.append((index, source, tree))
         for index, source, tree in trees:
             try:
                 hits.extend(self._check_tree(index, tree, source.splitlines(), aliases))
-            except (_TooDeep, RecursionError, MemoryError):
+            except (TooDeep, RecursionError, MemoryError):
                 hits.append(_too_deep(index))
         return sorted(hits, key=lambda h: (h.cell, h.line))
 
     def check_source(
         self, cell: int, code: str, lines: list[str], aliases: dict[str, str]
     ) -> list[Hit]:
-        tree = _parse(code)  # _TooDeep propagates to check()
+        tree = parse_cell(code)  # TooDeep propagates to check()
         if tree is None:
             return []
         return self._check_tree(cell, tree, lines, aliases)
@@ -744,7 +456,7 @@ class Policy:
     ) -> list[Hit]:
         checker = _Checker(self, cell, lines, aliases)
         saved = self._top_names
-        self._top_names = _top_level_bindings(tree) | {
+        self._top_names = top_level_bindings(tree) | {
             name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names
         }
         try:
@@ -763,26 +475,6 @@ class Policy:
 
 def _too_deep(cell: int) -> Hit:
     return Hit(cell, 1, UNCHECKED, "the whole cell", "")
-
-
-def _propagate_aliases(tree: ast.Module, aliases: dict[str, str]) -> None:
-    """``t = np.testing`` or ``for t in (np.testing,)``: t now names (part of) a module."""
-    for node in ast.walk(tree):
-        targets: list[ast.AST] = []
-        values: list[ast.AST] = []
-        if isinstance(node, ast.Assign):
-            targets, values = node.targets, [node.value]
-        elif isinstance(node, (ast.For, ast.comprehension)):
-            targets = [node.target]
-            values = list(node.iter.elts) if isinstance(node.iter, (ast.Tuple, ast.List)) else []
-        elif isinstance(node, ast.NamedExpr):
-            targets, values = [node.target], [node.value]
-        for value in values:
-            root = _root_name(value)
-            if root in aliases and isinstance(value, (ast.Name, ast.Attribute)):
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        aliases[target.id] = aliases[root]
 
 
 def policy_for(

@@ -3,13 +3,14 @@
 The student's code runs inside the kernel and holds the kernel's session key, so it can send
 any message the kernel could: a forged ``execute_reply``, a forged ``idle`` status, an output
 nested 50,000 levels deep, content that is not JSON. Nothing here trusts a message because it is
-signed; every message is checked for shape and bounds, and ``Executor`` (grader/execute.py)
-checks the order of what it accepts.
+signed; every message is checked for shape and bounds (``message_problem``), and ``Ledger``
+checks the order of what is accepted for the requests ``Executor`` (grader/execute.py) sends.
 """
 
 from __future__ import annotations
 
 from .limits import BOUNDS
+from .outputs import OutputAccount, Request, apply_failure
 
 OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
 REPLY_STATUSES = ("ok", "error", "aborted")
@@ -97,18 +98,136 @@ def message_problem(msg: object) -> str | None:
     return None
 
 
-def output_size(msg: dict) -> int:
-    """Characters an output message would add to the notebook (a checked message)."""
-    content = msg["content"]
-    if msg["msg_type"] == "stream":
-        return len(content["text"])
-    if msg["msg_type"] == "error":
-        return (
-            len(content.get("ename", ""))
-            + len(content.get("evalue", ""))
-            + sum(len(line) for line in content.get("traceback", []))
-        )
-    total = 0
-    for value in content.get("data", {}).values():
-        total += len(value) if isinstance(value, str) else len(repr(value))
-    return total
+class Ledger:
+    """The requests sent to one kernel and the protocol's bookkeeping for them.
+
+    A cell's verdict comes only after both its ``execute_reply`` (shell) and its ``idle``
+    (iopub) have arrived. A second reply or status for one request, an idle before busy, an
+    output or error after idle, a message answering a request the grader never sent, or one that
+    cannot be parsed is a *violation*: never trusted, recorded with a reason on the request's run
+    (its points are then held for review).
+    """
+
+    def __init__(self, outputs: OutputAccount) -> None:
+        self.outputs = outputs
+        #: Every violation, as "cell N: reason", for the result's reasons.
+        self.violations: list[str] = []
+        #: Output dropped because it arrived after its cell had finished (threads printing late).
+        self.late_outputs = 0
+        self.requests: dict[str, Request] = {}
+        self.order: list[Request] = []
+        #: The request whose outputs are being collected, and the last one that completed.
+        self.current: Request | None = None
+        self.last_done: Request | None = None
+
+    def add(self, req: Request) -> None:
+        self.requests[req.msg_id] = req
+        self.order.append(req)
+        self.current = req
+
+    def dispatch(self, channel: str, msg: dict) -> None:
+        """Account for one checked message from the shell or iopub channel."""
+        kind = msg["msg_type"]
+        parent = msg.get("parent_header", {})
+        req = self.requests.get(parent.get("msg_id"))
+        if req is None:
+            if parent.get("msg_type") == "execute_request":
+                self.blame_unknown(f"a {kind} message answered a request the grader never sent")
+            return  # start-up status, kernel_info from the sandbox: not ours, not trusted
+        content = msg.get("content", {})
+        if channel == "shell":
+            if kind == "execute_reply":
+                self._reply(req, content)
+            return
+        if kind == "status":
+            self._status(req, content["execution_state"])
+            return
+        if req.idle:
+            if kind in ("stream", "display_data", "clear_output"):
+                self.late_outputs += 1  # a thread printing after its cell: dropped, harmless
+                return
+            self.violate(req, f"a {kind} message arrived after the cell had finished (idle)")
+            if kind == "error":
+                apply_failure(req, content)
+            return
+        if req is not self.current:
+            if kind == "error":
+                apply_failure(req, content)
+            return
+        if kind == "execute_input":
+            if not req.busy:
+                self.violate(req, "execute_input arrived before the 'busy' status")
+            return
+        self.outputs.output(req, msg)
+
+    def _reply(self, req: Request, content: dict) -> None:
+        if req.reply is not None:
+            self.violate(req, "a second execute_reply arrived for one request")
+            if content["status"] != "ok":
+                apply_failure(req, content)
+            return
+        req.reply = content
+        if req is not self.current and content["status"] != "ok":
+            apply_failure(req, content)  # a late genuine failure
+
+    def _status(self, req: Request, state: str) -> None:
+        if state == "busy":
+            if req.busy or req.idle:
+                self.violate(req, "a second 'busy' status arrived for one request")
+            req.busy = True
+        elif state == "idle":
+            if req.idle:
+                self.violate(req, "a second 'idle' status arrived for one request")
+            elif not req.busy:
+                self.violate(req, "an 'idle' status arrived before 'busy'")
+            req.idle = True
+
+    def blame_unknown(self, text: str) -> None:
+        """A message that belongs to no request (or cannot be read): the running or last cell
+        is the one that could have sent it."""
+        target = self.current or self.last_done
+        if target is not None:
+            self.violate(target, text)
+        else:
+            self.violations.append(f"before any cell: {text}")
+
+    def violate(self, req: Request, text: str) -> None:
+        if text in req.run.violations:
+            return
+        req.run.violations.append(text)
+        self.violations.append(f"{req.label or 'a check between cells'}: {text}")
+        if req.label is None:
+            # A grader request (the canary) was answered with forged messages: the cell that
+            # follows it is the one whose verdict they were meant to change.
+            index = self.order.index(req)
+            for later in self.order[index + 1 :]:
+                if later.label is not None:
+                    if text not in later.run.violations:
+                        later.run.violations.append(f"before it: {text}")
+                    break
+
+    def suspect_previous(self, req: Request) -> None:
+        """The kernel never started this request before it stopped: it was still busy with
+        an earlier one, whose reply and idle were then not the kernel's own."""
+        if req.busy:
+            return
+        index = self.order.index(req)
+        for earlier in reversed(self.order[:index]):
+            if earlier.reply is not None and earlier.idle:
+                self.violate(
+                    earlier,
+                    "the kernel was still busy with this cell after its reply and idle had "
+                    "arrived, so they were forged",
+                )
+                return
+
+    def hold_after_first_violation(self) -> None:
+        """Code that forged kernel messages once may have changed the kernel for good: every
+        later cell's verdict is held too."""
+        first = next((r for r in self.order if r.run.violations), None)
+        if first is None:
+            return
+        where = first.label or "a check between cells"
+        for req in self.order[self.order.index(first) + 1 :]:
+            if req.label is not None and not req.run.violations:
+                req.run.violations.append(f"{where} earlier sent forged kernel messages")

@@ -53,6 +53,17 @@ class KernelHandle(abc.ABC):
         group, /proc); None when this sandbox cannot count them."""
         return None
 
+    def busy_seconds(self) -> float | None:
+        """Seconds the threads of all the kernel's processes have spent on a CPU or runnable and
+        waiting for one, measured from outside the kernel: it keeps growing for a computing
+        kernel on a busy machine, not for a sleeping one. None when this sandbox cannot tell."""
+        return None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds all the kernel's processes have used so far, measured from outside the
+        kernel; None when this sandbox cannot tell."""
+        return None
+
     def log_tail(self, limit: int = 4000) -> str:
         """The end of what the kernel process wrote to its own stderr (start-up failures)."""
         return ""

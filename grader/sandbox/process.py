@@ -18,15 +18,11 @@ is used when the kernel allows unprivileged ones, and the directories are protec
 
 from __future__ import annotations
 
-import glob
 import os
 import secrets
 import shutil
 import signal
-import site
-import stat
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,65 +33,26 @@ from jupyter_client.connect import write_connection_file
 
 from ..device import Device
 from ..limits import Limits
+from . import proctree
 from ._launcher import KernelSpec, ServerSpec
 from .base import KernelHandle, Sandbox, SandboxError, register
 from .cgroups import CgroupUnavailable, KernelCgroup, kernel_cgroup
 from .fork_server import ForkedProcess, ForkServer
-from .slots import Slot, count_user_processes, kill_uid
-
-LAUNCHER = Path(__file__).with_name("_launcher.py")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Environment variables copied from the grader's environment when set (GPU plumbing only).
-PASSTHROUGH = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "TZ")
-
+from .proctree import kill_descendants, tree_busy_seconds, tree_cpu_seconds, tree_threads
+from .slots import Slot, kill_uid
+from .view import (
+    LAUNCHER,
+    SCRATCH,
+    bwrap_view,
+    kernel_environment,
+    kernel_rlimits,
+    readonly_paths,
+    sandbox_python,
+)
 
 #: One registry of sandbox uids per machine, whatever a sandbox's base directory: two graders
 #: must never hand the same uid to two kernels at once.
 SLOT_LOCKS = Path("/var/tmp/kernelcamp-sandbox/.slots")
-#: Writable places of the filesystem view; each kernel gets its own tmpfs on each (and on its
-#: working directory, which is also $HOME).
-SCRATCH = ("/tmp", "/var/tmp", "/run/lock", "/dev/shm")
-#: What of /etc a kernel may need: the dynamic linker, time zone, fonts, certificates, names.
-ETC_VISIBLE = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "ssl",
-    "ca-certificates", "nsswitch.conf", "passwd", "group", "hosts", "mime.types", "alternatives",
-)  # fmt: skip
-
-
-def _open_to_others(path: Path, bit: int) -> bool:
-    """Whether a user with no relation to the owner can reach ``path`` with permission ``bit``."""
-    try:
-        if not path.stat().st_mode & bit:
-            return False
-        return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
-    except OSError:
-        return False
-
-
-def sandbox_python(drops_privileges: bool) -> tuple[str, list[str]]:
-    """The interpreter the kernel runs, and site-packages dirs to add when it is not the venv's.
-
-    The virtualenv's python is used by its unresolved path (it finds pyvenv.cfg next to itself).
-    When its real interpreter or standard library cannot be reached by the sandbox uid (a pyenv
-    build under /root, say), the system python of the same version is used with the
-    virtualenv's site-packages put first: same ABI, so the same compiled packages load.
-    """
-    venv_python = Path(sys.prefix) / "bin" / "python"
-    stdlib = Path(os.__file__)
-    if not drops_privileges or (
-        _open_to_others(venv_python.resolve(), stat.S_IXOTH)
-        and _open_to_others(stdlib, stat.S_IROTH)
-    ):
-        return str(venv_python), []
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    for candidate in (f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"):
-        path = Path(candidate)
-        if path.exists() and _open_to_others(path.resolve(), stat.S_IXOTH):
-            return candidate, ProcessSandbox._site_dirs_abs()
-    raise SandboxError(
-        f"no python {version} that the sandbox user may run: make {venv_python.resolve()} and "
-        "its standard library world-readable, or install the system python of that version"
-    )
 
 
 class ProcessKernel(KernelHandle):
@@ -150,12 +107,15 @@ class ProcessKernel(KernelHandle):
             count = self.cgroup.thread_count()
             if count is not None:
                 return count
-        return _tree_threads(self.proc.pid)
+        return tree_threads(self.proc.pid)
 
     def busy_seconds(self) -> float | None:
         """Seconds all the kernel's threads have spent on a CPU or runnable waiting for one,
         over its whole process tree (the process the grader knows is only its supervisor)."""
-        return _tree_busy_seconds(self.proc.pid)
+        return tree_busy_seconds(self.proc.pid)
+
+    def cpu_seconds(self) -> float | None:
+        return tree_cpu_seconds(self.proc.pid)
 
     def kill(self) -> None:
         if self._released:
@@ -174,7 +134,7 @@ class ProcessKernel(KernelHandle):
         except (ProcessLookupError, PermissionError):
             pass
         if self.slot is None:
-            _kill_descendants(self.proc.pid)
+            kill_descendants(self.proc.pid)
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -219,72 +179,6 @@ class ProcessKernel(KernelHandle):
         self._released = True
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for children in glob.glob(f"/proc/{pid}/task/*/children"):
-        try:
-            found.extend(int(c) for c in Path(children).read_text().split())
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants (the supervisor, the kernel, what the kernel started:
-    orphans stay in the tree, reparented to the kernel as PID 1 of its namespace)."""
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        if current not in found:
-            found.append(current)
-            pending.extend(_children(current))
-    return found
-
-
-def _tree_threads(pid: int) -> int | None:
-    total = 0
-    for current in _tree(pid):
-        try:
-            total += len(os.listdir(f"/proc/{current}/task"))
-        except OSError:
-            if current == pid:
-                return None
-    return total
-
-
-def _tree_busy_seconds(pid: int) -> float | None:
-    total = 0
-    for current in _tree(pid):
-        try:
-            tasks = os.listdir(f"/proc/{current}/task")
-        except OSError:
-            if current == pid:
-                return None
-            continue
-        for tid in tasks:
-            try:
-                with open(f"/proc/{current}/task/{tid}/schedstat") as fh:
-                    on_cpu, waiting = fh.read().split()[:2]
-                total += int(on_cpu) + int(waiting)
-            except (OSError, ValueError):
-                continue
-    return total / 1e9
-
-
-def _kill_descendants(pid: int) -> None:
-    try:
-        import psutil
-
-        children = psutil.Process(pid).children(recursive=True)
-    except Exception:  # noqa: BLE001 - the process may already be gone
-        return
-    for child in children:
-        try:
-            child.kill()
-        except Exception:  # noqa: BLE001
-            pass
-
-
 @register
 class ProcessSandbox(Sandbox):
     """Options (from the site's KC_GRADING_SANDBOX_OPTIONS or the CLI): ``base_dir``,
@@ -322,13 +216,14 @@ class ProcessSandbox(Sandbox):
         self.require_netns = require_netns
         # Fixed for the sandbox's life: which interpreter kernels run, and with which packages.
         self.python, self.site_dirs = sandbox_python(self.root_mode)
-        self.view = self._bwrap_view() if self.root_mode else []
+        self.visible = readonly_paths(self.python, self.visible_paths)
+        self.view = bwrap_view(device, self.base_dir, self.visible) if self.root_mode else []
         self._fork_server: ForkServer | None = None
         if fork_server:
             home = self.base_dir / ".fork-server"
             home.mkdir(mode=0o700, exist_ok=True)
             spec = ServerSpec(
-                env=self._environment(home),
+                env=kernel_environment(self.device, home),
                 preload=list(self.limits.preload),
                 site_dirs=self.site_dirs,
             )
@@ -342,126 +237,12 @@ class ProcessSandbox(Sandbox):
             "privilege": "per-kernel uid" if self.root_mode else "same user",
             "start": "fork server" if self._fork_server else "exec",
             "view": "bwrap" if self.view else "host",
-            "visible_paths": self._visible(),
+            "visible_paths": self.visible,
         }
 
     def _launcher_argv(self) -> list[str]:
         flags = ["-I", "-S"] if self.site_dirs else ["-I"]
         return [self.python, *flags, str(LAUNCHER)]
-
-    def _visible(self) -> list[str]:
-        """Read-only paths of the view besides /usr and /etc: the interpreter and packages."""
-        paths = {str(Path(sys.prefix).resolve()), *self._site_dirs_abs(), *self.visible_paths}
-        python_home = Path(self.python).resolve().parents[1]
-        if not str(python_home).startswith("/usr"):
-            paths.add(str(python_home))
-        return sorted(paths)
-
-    def _bwrap_view(self) -> list[str]:
-        """The bubblewrap command line that makes the filesystem view the fork server (and so
-        every kernel) starts in. bwrap keeps root's capabilities here (--cap-add ALL): each
-        kernel still needs them to make its own namespaces and mounts, then drops them all with
-        its uid."""
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            raise SandboxError(
-                "bubblewrap is not installed (apt-get install bubblewrap): the sandbox needs it "
-                "to give kernels a filesystem view without the platform's files"
-            )
-        view = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
-        view += ["--cap-add", "ALL", "--ro-bind", "/usr", "/usr"]
-        for top in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
-            if os.path.islink(top):
-                view += ["--symlink", os.readlink(top), top]
-            elif os.path.isdir(top):
-                view += ["--ro-bind", top, top]
-        for name in ETC_VISIBLE:
-            view += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-        view += ["--proc", "/proc", "--dev", "/dev"]
-        for path in SCRATCH:
-            view += ["--tmpfs", path]
-        if not self.device.simulator:
-            for node in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/*")):
-                view += ["--dev-bind", node, node]
-            view += ["--ro-bind", "/sys", "/sys"]
-            for path in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
-                if path:
-                    view += ["--ro-bind-try", path, path]
-        # bwrap makes missing parents of a mount point mode 0700: the sandbox uid must be able
-        # to pass through them.
-        bound = [str(self.base_dir), str(LAUNCHER), *self._visible()]
-        parents = {str(parent) for path in bound for parent in Path(path).parents}
-        for parent in sorted(parents - {"/"}):
-            if not parent.startswith("/usr") and not any(_inside(parent, b) for b in bound):
-                view += ["--perms", "0755", "--dir", parent]
-        for path in self._visible():
-            view += ["--ro-bind", path, path]
-        view += ["--bind", str(self.base_dir), str(self.base_dir)]
-        view += ["--ro-bind", str(LAUNCHER), str(LAUNCHER)]  # standard library only
-        if os.path.isdir("/sys/fs/cgroup"):
-            # Each kernel joins its group from inside, then unmounts this from its own view.
-            view += ["--bind", "/sys/fs/cgroup", "/sys/fs/cgroup"]
-        return [*view, "--chdir", "/", "--"]
-
-    def _environment(self, work: Path) -> dict[str, str]:
-        venv_bin = str(Path(sys.executable).parent)
-        env = {
-            "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(work),
-            "TMPDIR": "/tmp",
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "PYTHONNOUSERSITE": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": f"{work}/.config/matplotlib",
-            "XDG_CACHE_HOME": f"{work}/.cache",
-            "XDG_CONFIG_HOME": f"{work}/.config",
-            "IPYTHONDIR": f"{work}/.ipython",
-            "JUPYTER_CONFIG_DIR": f"{work}/.jupyter",
-            "JUPYTER_DATA_DIR": f"{work}/.local/share/jupyter",
-            "NUMBA_CACHE_DIR": f"{work}/.cache/numba",
-            # One thread per library: fair sharing of a few cores, and RLIMIT_NPROC counts threads.
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "NUMBA_NUM_THREADS": "1",
-            # glibc reserves 64 MB of address space per malloc arena; RLIMIT_AS counts it.
-            "MALLOC_ARENA_MAX": "2",
-            "NBGRADER_EXECUTION": "autograde",
-            # nbgrader scores a test cell that wrote to stderr 0; on a GPU numba-cuda warns there
-            # about small grids and host arrays passed to a launch, which the exercises do.
-            "NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS": "0",
-            "NUMBA_CUDA_WARN_ON_IMPLICIT_COPY": "0",
-            "KERNELCAMP_DEVICE": self.device.label,
-        }
-        if self.device.simulator:
-            env["NUMBA_ENABLE_CUDASIM"] = "1"
-        for name in PASSTHROUGH:
-            if name in os.environ:
-                env[name] = os.environ[name]
-        return env
-
-    def _rlimits(self, slot: Slot | None) -> dict[str, list[int]]:
-        lim = self.limits
-        nproc = lim.max_processes
-        if slot is None:
-            nproc += count_user_processes(os.getuid())
-        limits = {
-            "RLIMIT_CPU": [lim.cpu_seconds, lim.cpu_seconds + 5],
-            "RLIMIT_NPROC": [nproc, nproc],
-            "RLIMIT_FSIZE": [lim.max_file_bytes] * 2,
-            "RLIMIT_NOFILE": [lim.max_open_files] * 2,
-            "RLIMIT_CORE": [0, 0],
-        }
-        # The CUDA driver reserves far more address space than it uses, so on a GPU the limit
-        # is on the data segment instead.
-        limits["RLIMIT_AS" if self.device.simulator else "RLIMIT_DATA"] = [lim.memory_bytes] * 2
-        return limits
-
-    @staticmethod
-    def _site_dirs_abs() -> list[str]:
-        return [str(Path(p).resolve()) for p in site.getsitepackages() if os.path.isdir(p)]
 
     def start_kernel(self) -> ProcessKernel:
         slot = Slot(SLOT_LOCKS, self.uid_base) if self.root_mode else None
@@ -485,11 +266,11 @@ class ProcessSandbox(Sandbox):
         return KernelSpec(
             connection_file=str(conn_file),
             workdir=str(work),
-            env=self._environment(work),
+            env=kernel_environment(self.device, work),
             python=self.python,
-            rlimits=self._rlimits(slot),
+            rlimits=kernel_rlimits(self.limits, self.device, slot),
             scratch=scratch,
-            keep_visible=[[p, False] for p in self._visible()] + [[str(self.base_dir), True]],
+            keep_visible=[[p, False] for p in self.visible] + [[str(self.base_dir), True]],
             hold_dir=str(root / "hold"),
             uid=slot.uid if slot else None,
             gid=slot.gid if slot else None,
@@ -581,15 +362,11 @@ class ProcessSandbox(Sandbox):
             self._fork_server.close()
 
 
-def _inside(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
 def _bwrap_child(proc: subprocess.Popen, timeout: float) -> int:
     """The pid of the command bwrap runs (the launcher's supervisor): bwrap forks it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
-        children = _children(proc.pid)
+        children = proctree.children(proc.pid)
         if children:
             return children[0]
         time.sleep(0.005)
