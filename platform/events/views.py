@@ -48,6 +48,8 @@ def event_detail(request, slug: str):
             "may_judge": can(request.user, "event.judge", event),
             "may_participate": can(request.user, "event.participate", event),
             "may_see_results": can(request.user, "results.view", event),
+            "may_ask_help": can(request.user, "help.ask", event),
+            "may_answer_help": can(request.user, "help.answer", event),
         },
     )
 

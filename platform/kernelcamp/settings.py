@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "teams",
     "projects",
     "judging",
+    "helpqueue",
     "contests",
     "oauth2_provider",
     "compute",

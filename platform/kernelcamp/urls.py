@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("projects.urls")),
     path("", include("judging.urls")),
+    path("", include("helpqueue.urls")),
     path("", include("contests.urls")),
     path("", include("compute.urls")),
     path("o/", include("compute.oauth_urls", namespace="oauth2_provider")),

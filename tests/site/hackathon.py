@@ -80,6 +80,11 @@ HACKATHON_URLS = {
     "team-project": "team",
     "project-file": "version",
     "judge-score": "assignment",
+    "help-home": "queue",
+    "help-queue": "queue",
+    "help-queue-json": "queue",
+    "help-request-json": "help",
+    "help-action": "help-claim",
 }
 
 
@@ -111,7 +116,11 @@ def hackathon_world(slug: str = "matrix-hack") -> dict:
     assignment = JudgeAssignment.objects.create(
         event=event, project=team.project, judge=people["judge"]
     )
+    from helpqueue.services import ask
+
+    help_request = ask(event, member, "Our kernel is slow", "Table 7")
     return {
+        "help": help_request,
         "event": event,
         "team": team,
         "version": version,
@@ -126,12 +135,17 @@ def hackathon_url(name: str, world: dict) -> str:
     from django.urls import reverse
 
     kind = HACKATHON_URLS[name]
+    if kind == "queue":
+        return reverse(name, args=["event", world["event"].slug])
+    if kind == "help-claim":
+        return reverse(name, args=[world["help"].pk, "claim"])
     arg = {
         "slug": world["event"].slug,
         "code": world["team"].join_code,
         "team": world["team"].pk,
         "version": world["version"].pk,
         "assignment": world["assignment"].pk,
+        "help": world["help"].pk,
     }[kind]
     return reverse(name, args=[arg])
 

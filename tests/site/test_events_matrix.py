@@ -24,6 +24,9 @@ JUDGE = [LOGIN, DENIED, DENIED, DENIED, OK, DENIED, DENIED]
 PARTICIPANTS = [LOGIN, DENIED, OK, OK, DENIED, DENIED, OK]
 ANY_ROLE = [LOGIN, DENIED, OK, OK, OK, OK, OK]
 TEAM_AND_JUDGE = [LOGIN, DENIED, DENIED, OK, OK, DENIED, OK]  # the judge is assigned to it
+ASKERS = [LOGIN, DENIED, OK, OK, DENIED, DENIED, DENIED]
+MENTORS = [LOGIN, DENIED, DENIED, DENIED, DENIED, OK, OK]
+ASKER_AND_MENTORS = [LOGIN, DENIED, DENIED, OK, DENIED, OK, OK]  # the member asked
 
 EVENT_MATRIX = {
     "event-detail": ("get", ANY_ROLE),
@@ -48,6 +51,11 @@ EVENT_MATRIX = {
     "judging-manage": ("get", ORGANIZER),
     "event-results": ("get", ORGANIZER),  # until published; then every role (test_judging.py)
     "event-results-csv": ("get", ORGANIZER),
+    "help-home": ("get", ASKERS),
+    "help-queue": ("get", MENTORS),
+    "help-queue-json": ("get", MENTORS),
+    "help-request-json": ("get", ASKER_AND_MENTORS),
+    "help-action": ("post", MENTORS),  # claim; a second mentor is told it was taken
 }
 
 

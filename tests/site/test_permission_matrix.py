@@ -91,6 +91,11 @@ MATRIX = {
             ("judging-manage", "get"),
             ("event-results", "get"),
             ("event-results-csv", "get"),
+            ("help-home", "get"),  # cohort queues: tests/site/test_helpqueue.py
+            ("help-queue", "get"),
+            ("help-queue-json", "get"),
+            ("help-request-json", "get"),
+            ("help-action", "post"),
         ]
     },
     # Scored challenges: event roles decide (tests/site/contests/test_contest_matrix.py); the
