@@ -19,6 +19,13 @@ class Limits:
     #: interrupted, and if it ignores that, the kernel is killed. CPU time rather than wall time,
     #: so that a heavy but honest cell gets the same verdict on a busy machine as on an idle one.
     cell_timeout: float = 30.0
+    #: The cell limit actually applied is derived from the instructor's reference solution when
+    #: that is lower: ``reference_factor`` times the CPU time of the reference's heaviest cell,
+    #: at least ``reference_floor`` seconds (grader/reference.py). An endless loop then burns
+    #: that, not ``cell_timeout``. None: no reference run, ``cell_timeout`` applies. A source
+    #: notebook's ``kernelcamp.cell_cpu_limit`` metadata sets the limit instead.
+    reference_factor: float | None = 10.0
+    reference_floor: float = 10.0
     #: Wall-clock per cell, for a cell that sleeps or waits (it uses no CPU); time the kernel
     #: spends waiting for a CPU on a busy machine is not counted. None: 4 x cell_timeout.
     cell_wall_timeout: float | None = None
@@ -55,6 +62,17 @@ class Limits:
     @property
     def cell_wall_limit(self) -> float:
         return self.cell_wall_timeout or 4 * self.cell_timeout
+
+    def cell_limit_from_reference(self, heaviest_cpu: float) -> float:
+        """The cell CPU limit for an assignment whose reference needs ``heaviest_cpu`` seconds
+        in its heaviest cell: never above ``cell_timeout``."""
+        factor = self.reference_factor or 0.0
+        return min(self.cell_timeout, max(self.reference_floor, factor * heaviest_cpu))
+
+    @property
+    def reference_can_lower(self) -> bool:
+        """Whether a reference run can lower the cell limit (else it is not worth running)."""
+        return self.reference_factor is not None and self.reference_floor < self.cell_timeout
 
     def to_dict(self) -> dict:
         data = asdict(self)

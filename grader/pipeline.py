@@ -13,7 +13,7 @@ import copy
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -28,6 +28,7 @@ from .feedback import short_page, summary_html
 from .hidden import hidden_lines, hide_outputs, redact_outputs, redact_text
 from .limits import Limits
 from .policy import Hit, Policy, policy_for
+from .reference import CellBudget
 from .sandbox.base import KernelHandle, SandboxError
 from .sanitize import Master, sanitize
 from .scoring import CellVerdict, feedback_html, limit_tracebacks, score_cell
@@ -58,6 +59,17 @@ class PreparedSource:
     graded_ids: list[str]
     #: The AST policy for the cells the student controls (see grader/policy.py).
     policy: Policy | None = None
+    #: The CPU seconds a cell may use, set by the worker (grader/reference.py); None: the
+    #: worker's ``Limits.cell_timeout``.
+    budget: CellBudget | None = None
+
+    def limits_for(self, limits: Limits) -> Limits:
+        """``limits`` with this source's cell budget (the wall-clock backstop unchanged)."""
+        if self.budget is None or self.budget.seconds == limits.cell_timeout:
+            return limits
+        return replace(
+            limits, cell_timeout=self.budget.seconds, cell_wall_timeout=limits.cell_wall_limit
+        )
 
     @classmethod
     def build(cls, source: NotebookNode, name: str = "source") -> PreparedSource:

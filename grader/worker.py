@@ -19,6 +19,7 @@ from . import result as R
 from .device import Device, resolve_device
 from .limits import Limits
 from .pipeline import Context, PreparedSource, run_pipeline
+from .reference import cell_budget
 from .sandbox import get_sandbox_class
 from .sandbox.base import KernelHandle, Sandbox
 from .scoring import warm_feedback
@@ -50,13 +51,18 @@ class Worker:
             self._next = self._starter.submit(self.sandbox.start_kernel)
 
     def prepare(self, source: NotebookNode, name: str = "source") -> PreparedSource:
-        """Validate and pre-process a source notebook (cached by content)."""
+        """Validate and pre-process a source notebook (cached by content), and set its cell
+        budget: when the limits allow it, the reference solution is run once in a kernel of
+        this worker to measure it (grader/reference.py)."""
         key = PreparedSource.key(source)
         if key not in self._sources:
             if len(self._sources) > 32:
                 self._sources.clear()
-            self._sources[key] = PreparedSource.build(source, name)
-            warm_feedback(self._sources[key].release)
+            prepared = PreparedSource.build(source, name)
+            with self._lock:
+                prepared.budget = cell_budget(prepared.source, self.limits, self._take_kernel)
+            warm_feedback(prepared.release)
+            self._sources[key] = prepared
         return self._sources[key]
 
     def wait_ready(self, timeout: float | None = None) -> bool:
@@ -97,11 +103,13 @@ class Worker:
                 prepared=prepared,
                 submission=submission,
                 name=name,
-                limits=self.limits,
+                limits=prepared.limits_for(self.limits),
                 device=self.device,
                 get_kernel=self._take_kernel,
                 result=R.GradeResult(cells=[], score=0.0, max_score=0.0, device=self.device.label),
             )
+            if prepared.budget is not None:
+                ctx.log(f"cell limit: {prepared.budget.origin}")
             return run_pipeline(ctx)
 
     def close_warm(self) -> None:
