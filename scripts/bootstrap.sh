@@ -49,7 +49,7 @@ else
   say "Python packages are installed"
 fi
 
-if [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then
+if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/katex/dist/katex.min.js ]; then
   say "Installing front-end assets from npm (served locally, no CDN)"
   npm install --no-audit --no-fund --loglevel=error
 fi

@@ -43,3 +43,19 @@ def _review_view(user, cohort) -> bool:
 def _review_decide(user, cohort) -> bool:
     """Releasing held points, adjusting or zeroing changes a grade: the instructor's call."""
     return cohort_role(user, cohort) == INSTRUCTOR
+
+
+@rule("progress.view")
+def _progress_view(user, cohort_student) -> bool:
+    """One student's progress across the course: the student themself, or who teaches them."""
+    cohort, student = cohort_student
+    if student.pk == user.pk:
+        return cohort_role(user, cohort) == STUDENT
+    return teaches(user, cohort)
+
+
+@rule("similarity.view")
+def _similarity_view(user, cohort) -> bool:
+    """Who may have copied whom: instructors only (an accusation, not a TA's working list)."""
+    return cohort_role(user, cohort) == INSTRUCTOR
+

@@ -140,6 +140,8 @@ STATICFILES_DIRS = [SITE_DIR / "static"]
 _NODE_MODULES = REPO_DIR / "node_modules"
 if (_NODE_MODULES / "htmx.org" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/htmx", _NODE_MODULES / "htmx.org" / "dist"))
+if (_NODE_MODULES / "katex" / "dist").is_dir():  # maths on the feedback page, served locally
+    STATICFILES_DIRS.append(("vendor/katex", _NODE_MODULES / "katex" / "dist"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -69,9 +69,10 @@ def test_upload_watch_grade_and_gradebook(site, enrolled_cohort, grading_worker,
     site.text_in("#score", "0 / 3")
     site.text_in("#cell-scores", "add-tests")
     site.text_in("#cell-scores", "AssertionError")
-    site.driver.switch_to.frame(site.find("#feedback"))
-    site.text_in("body", "add")
-    site.driver.switch_to.default_content()
+    site.click("#read-feedback")  # the feedback is a page of the site, not a frame
+    site.path_is(r"/submissions/\d+/feedback/")
+    site.text_in("#fb-score-value", "0 / 3")
+    site.text_in("#fb-tests", "add-tests")
 
     site.open("/accounts/logout/")  # GET shows nothing; log out through the form instead
     site.driver.delete_all_cookies()

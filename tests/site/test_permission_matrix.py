@@ -63,6 +63,15 @@ MATRIX = {
     "review-queue": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "review-detail": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "review-decide": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),  # instructor only
+    # Feedback, progress and similarity (grading.views_feedback, grading.views_insight).
+    "submission-feedback-page": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "submission-feedback-download": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
+    "my-progress": ("get", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),  # a student's own
+    "cohort-progress": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "student-progress": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),  # the student's own page
+    "assignment-insight": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "similarity": ("get", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),  # instructors only
+    "similarity-pair": ("get", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),
     # Course roles give nothing in an event; event roles are checked in test_events.py.
     "event-list": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     "event-detail": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),
@@ -157,6 +166,23 @@ def url_for(name: str, published, people) -> str:
             user=people["student"], hub_username="stud", status="stopped"
         )
         return reverse(name, args=[session.pk])
+    if name in {"submission-feedback-page", "submission-feedback-download", "similarity-pair"}:
+        from grading.services import record_result
+        from tests.site.grading_helpers import grader_result
+
+        from learning.services.enrolment import enrol
+        from tests.site.factories import make_user
+
+        classmate = make_user("classmate")
+        enrol(cohort, classmate, source="manual")
+        graded = []
+        for student in (people["student"], classmate):
+            submission = submit(cohort, student, slug, student_notebook())
+            record_result(submission, submission.assignment, grader_result(3))
+            graded.append(submission.pk)
+        if name == "similarity-pair":  # two students' answers side by side
+            return reverse(name, args=[cohort.pk, slug, *graded])
+        return reverse(name, args=[graded[0]])
     if name.startswith("submission-"):
         submission = submit(cohort, people["student"], slug, student_notebook())
         return reverse(name, args=[submission.pk])
@@ -182,6 +208,11 @@ def url_for(name: str, published, people) -> str:
         "submit": [cohort.pk, slug],
         "regrade": [cohort.pk, slug],
         "release-tests": [cohort.pk, slug],
+        "assignment-insight": [cohort.pk, slug],
+        "similarity": [cohort.pk, slug],
+        "my-progress": [cohort.pk],
+        "cohort-progress": [cohort.pk],
+        "student-progress": [cohort.pk, people["student"].pk],
         "cohort-detail": [cohort.pk],
         "assignment-detail": [cohort.pk, slug],
         "assignment-notebook": [cohort.pk, slug],
