@@ -69,6 +69,11 @@ for _ in $(seq "$GRADING_WORKERS"); do
   setsid .venv/bin/python manage.py grading_worker &
   pids+=($!)
 done
+# Challenge entries have their own worker (queue "contests"), so a hackathon's flood never waits
+# in front of a cohort's notebooks; it serves events and teams fairly (docs/challenges.md).
+say "Starting the challenge scoring worker"
+setsid .venv/bin/python manage.py contest_worker &
+pids+=($!)
 say "Starting the web site on http://$HOST:$PORT/"
 # Threaded workers, so the hub's calls back to the site are never starved (deploy/gunicorn.conf.py).
 KC_HOST="$HOST" KC_PORT="$PORT" setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py &

@@ -29,8 +29,10 @@ def load_demo_event(organization, organizer, participants: list, make_user: Call
         f"{judge.username}, mentor {mentor.username}, participants "
         f"{', '.join(p.username for p in participants)}, {loner.username})"
     ]
+    from contests.demo import load_demo_challenges
+
     if Event.objects.filter(slug=DEMO_EVENT).exists():
-        return lines
+        return lines + load_demo_challenges(Event.objects.get(slug=DEMO_EVENT))
     now = timezone.now()
     event = Event.objects.create(
         slug=DEMO_EVENT,
@@ -94,4 +96,4 @@ def load_demo_event(organization, organizer, participants: list, make_user: Call
     set_looking(event, loner, "numba-cuda, profiling")
     post_announcement(event, organizer, "Final submissions close in 22 hours. Mentors in room 2.")
     assign_judges(event, 1)
-    return lines
+    return lines + load_demo_challenges(event)
