@@ -77,6 +77,9 @@ class Grade(models.Model):
     duration_s = models.FloatField(default=0)
     #: Points the grader earned but held for a person's review (never in raw_score or score).
     held_points = models.FloatField(_("points held for review"), default=0)
+    #: Points of cells only a GPU can grade, graded where there was none (the simulator): in
+    #: max_score, earned by nobody yet, shown everywhere as waiting for a GPU grade.
+    waiting_gpu_points = models.FloatField(_("points waiting for a GPU grade"), default=0)
     graded_at = models.DateTimeField(auto_now=True)
 
 
@@ -192,3 +195,43 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class ManualGrade(models.Model):
+    """A person's grade of one graded cell of a submission, as nbgrader's formgrader keeps it: a
+    score that replaces the grader's points for that cell (None: the grader's stand), extra
+    credit on top (the maximum is unchanged) and a comment for the student. Kept apart from the
+    autograde, so a regrade never loses it."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="manual_grades"
+    )
+    cell_id = models.CharField(_("nbgrader grade_id"), max_length=200)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    extra_credit = models.FloatField(_("extra credit"), default=0)
+    comment = models.TextField(_("comment"), blank=True)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    graded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["submission", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "cell_id"], name="one_manual_grade")
+        ]
+
+
+class ManualGradeRelease(models.Model):
+    """The instructor released the grades by hand of an assignment to the cohort's students:
+    until then they see the autograde only, with the cells that wait for a person marked."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="manual_releases")
+    assignment_slug = models.SlugField()
+    released_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "assignment_slug"], name="one_manual_release")
+        ]

@@ -59,3 +59,14 @@ def _similarity_view(user, cohort) -> bool:
     """Who may have copied whom: instructors only (an accusation, not a TA's working list)."""
     return cohort_role(user, cohort) == INSTRUCTOR
 
+
+@rule("manual.grade")
+def _manual_grade(user, cohort) -> bool:
+    """Scores, extra credit and comments by hand: the cohort's instructors and TAs."""
+    return teaches(user, cohort)
+
+
+@rule("manual.release")
+def _manual_release(user, cohort) -> bool:
+    """Showing the grades by hand to the students: the instructor signs off."""
+    return cohort_role(user, cohort) == INSTRUCTOR

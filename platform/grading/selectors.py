@@ -11,12 +11,14 @@ from grading.models import (
     CountingRule,
     GradeOverride,
     HiddenTestRelease,
+    ManualGradeRelease,
     Review,
     Submission,
 )
 from learning.models import Cohort, Enrolment
 
 INVALID_SUBMISSION = "invalid-submission"  # grader.result.INVALID_SUBMISSION, without importing
+NEEDS_MANUAL = "needs-manual-grade"  # grader.result.NEEDS_MANUAL
 
 
 def counting_rules(cohort: Cohort) -> dict[str, str]:
@@ -42,17 +44,54 @@ def is_valid(submission: Submission) -> bool:
     return grade is not None and INVALID_SUBMISSION not in grade.flags
 
 
-def effective_score(submission: Submission) -> float | None:
-    """The score a submission earns now: the autograde, or a reviewer's decision on it.
+def manual_released(cohort_id: int, slug: str) -> bool:
+    """Whether the instructor released the grades by hand of an assignment to the students."""
+    return ManualGradeRelease.objects.filter(cohort_id=cohort_id, assignment_slug=slug).exists()
 
-    Held points count only once released; None for a submission that is not valid.
+
+def manual_adjustment(
+    submission: Submission, released_only: bool = False, held_released: bool = False
+) -> float:
+    """What grades by hand add to the autograde, before any late penalty (nbgrader's rule): a
+    cell a person scored counts their score instead of the grader's points, and extra credit
+    comes on top. Cells not counted (GPU-only cells on the simulator) take no grade by hand.
+    With `released_only` (a student's view): nothing until the instructor released them."""
+    manual = list(submission.manual_grades.all())
+    if not manual or (
+        released_only and not manual_released(submission.cohort_id, submission.assignment.slug)
+    ):
+        return 0.0
+    cells = {c.cell_id: c for c in submission.grade.cells.all()}
+    delta = 0.0
+    for entry in manual:
+        cell = cells.get(entry.cell_id)
+        if cell is None or not cell.counted:
+            continue
+        if entry.score is not None:
+            delta += entry.score - (cell.points if held_released or not cell.held else 0.0)
+        delta += entry.extra_credit
+    return delta
+
+
+def effective_score(submission: Submission, released_only: bool = False) -> float | None:
+    """The score a submission earns now: the autograde with the grades by hand, or a reviewer's
+    decision on it (an adjusted or zeroed score is the whole score).
+
+    Held points count only once released; None for a submission that is not valid. With
+    `released_only` (what its student sees), grades by hand count once released to students.
     """
     if not is_valid(submission):
         return None
+    grade = submission.grade
     review = getattr(submission, "review", None)
-    if review is not None and review.decision != "pending" and review.score is not None:
+    decided = review is not None and review.decision != "pending" and review.score is not None
+    if decided and review.decision != Review.Decision.RELEASED:
         return review.score
-    return submission.grade.score
+    by_hand = manual_adjustment(submission, released_only, held_released=decided)
+    if not by_hand:
+        return review.score if decided else grade.score
+    raw = grade.raw_score + (grade.held_points if decided else 0.0) + by_hand
+    return round(max(0.0, raw) * (1 - grade.late_penalty_percent / 100), 4)
 
 
 def counted_submissions(cohort: Cohort, student=None) -> dict[tuple[int, str], Submission]:
@@ -67,6 +106,7 @@ def counted_submissions(cohort: Cohort, student=None) -> dict[tuple[int, str], S
     rows = (
         Submission.objects.filter(cohort=cohort)
         .select_related("assignment", "grade", "review")
+        .prefetch_related("manual_grades")
         .defer("notebook", "grade__feedback_html", "grade__log")
         .order_by("submitted_at", "id")
     )
@@ -119,6 +159,28 @@ class GradebookCell:
         return effective_score(self.submission) if self.submission else None
 
     @property
+    def released_score(self) -> float | None:
+        """The score its student sees: grades by hand only once released."""
+        if self.override is not None:
+            return self.override.score
+        return effective_score(self.submission, released_only=True) if self.submission else None
+
+    @property
+    def max_score(self) -> float | None:
+        """The assignment's maximum, GPU-only cells included (they wait, never leave it)."""
+        return self.grade.max_score if self.grade else None
+
+    @property
+    def waiting_gpu(self) -> float:
+        """Points of cells only a GPU can grade, not graded yet (graded on the simulator)."""
+        return self.grade.waiting_gpu_points if self.grade else 0.0
+
+    @property
+    def waiting_by_hand(self) -> int:
+        """Cells that wait for a person's grade."""
+        return cells_waiting_by_hand(self.submission) if self.grade else 0
+
+    @property
     def held_points(self) -> float:
         review = self.review
         if self.grade is None or (review is not None and review.decision != "pending"):
@@ -145,7 +207,8 @@ def scores_by_assignment(cohort: Cohort, user) -> dict[str, tuple[str, float | N
     result = {}
     for slug in slugs:
         cell = GradebookCell(counted.get((user.pk, slug)), overrides.get((user.pk, slug)))
-        result[slug] = (cell.status, cell.score)
+        # The student's own view: grades by hand count once released to them.
+        result[slug] = (cell.status, cell.released_score)
     return result
 
 
@@ -183,6 +246,14 @@ def gradebook(cohort: Cohort) -> tuple[list, list[GradebookRow]]:
     return assignments, rows
 
 
+def cells_waiting_by_hand(submission: Submission) -> int:
+    """Cells of a graded submission that wait for a person: the grader left them (tasks and
+    answered written or code answers) and nobody has scored them yet."""
+    scored = {m.cell_id for m in submission.manual_grades.all() if m.score is not None}
+    waiting = submission.grade.cells.filter(status=NEEDS_MANUAL, counted=True)
+    return sum(1 for cell_id in waiting.values_list("cell_id", flat=True) if cell_id not in scored)
+
+
 def score_distribution(cohort: Cohort) -> dict[str, list[float]]:
     assignments, rows = gradebook(cohort)
     return {
@@ -217,7 +288,8 @@ def submission_history(cohort: Cohort, student, slug: str) -> list[Submission]:
     counted = counted_submissions(cohort, student).get((student.pk, slug))
     history = list(
         Submission.objects.filter(cohort=cohort, student=student, assignment__slug=slug)
-        .select_related("grade", "review")
+        .select_related("assignment", "grade", "review")
+        .prefetch_related("manual_grades")
         .defer("notebook", "grade__feedback_html", "grade__log")
         .order_by("-submitted_at", "-id")
     )
@@ -225,7 +297,7 @@ def submission_history(cohort: Cohort, student, slug: str) -> list[Submission]:
         submission.counts = (
             counted is not None and counted.pk == submission.pk and is_valid(submission)
         )
-        submission.effective_score = effective_score(submission)
+        submission.effective_score = effective_score(submission, released_only=True)
     return history
 
 

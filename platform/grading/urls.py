@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grading import views, views_feedback, views_insight, views_review
+from grading import views, views_feedback, views_insight, views_manual, views_review
 
 urlpatterns = [
     path("cohorts/<int:pk>/assignments/<slug:slug>/submit", views.submit, name="submit"),
@@ -49,6 +49,13 @@ urlpatterns = [
         views.release_tests,
         name="release-tests",
     ),
+    path("teach/cohorts/<int:pk>/grade/<slug:slug>/", views_manual.desk, name="manual-desk"),
+    path(
+        "teach/cohorts/<int:pk>/grade/<slug:slug>/release",
+        views_manual.release,
+        name="manual-release",
+    ),
+    path("teach/grade/<int:pk>/", views_manual.grade_submission, name="manual-grade"),
     path("teach/cohorts/<int:pk>/reviews/", views_review.review_queue, name="review-queue"),
     path("teach/reviews/<int:pk>/", views_review.review_detail, name="review-detail"),
     path("teach/reviews/<int:pk>/decide", views_review.review_decide, name="review-decide"),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import can, require
 from accounts.ratelimit import submission_refusal
-from grading import selectors, services
+from grading import selectors, selectors_manual, services
 from grading.forms import OverrideForm, UploadForm
 from grading.models import RegradeBatch, Submission
 from learning.models import Cohort
@@ -57,7 +57,7 @@ def submission_detail(request, pk: int):
     return render(
         request,
         "grading/submission_detail.html",
-        {"submission": submission, **_status_context(submission)},
+        {"submission": submission, **_status_context(submission, request.user)},
     )
 
 
@@ -68,25 +68,43 @@ def submission_status(request, pk: int):
     return render(
         request,
         "grading/_submission_status.html",
-        {"submission": submission, **_status_context(submission)},
+        {"submission": submission, **_status_context(submission, request.user)},
     )
 
 
-def _status_context(submission: Submission) -> dict:
+def _status_context(submission: Submission, viewer) -> dict:
     grade = (
         getattr(submission, "grade", None)
         if submission.status == Submission.Status.GRADED
         else None
     )
-    score = selectors.effective_score(submission) if grade else None
+    # Its student sees grades by hand once released; those who teach see them as given.
+    as_student = viewer.pk == submission.student_id
+    score = selectors.effective_score(submission, released_only=as_student) if grade else None
+    if grade and as_student:
+        manual = selectors_manual.student_manual_grades(submission)
+    else:
+        manual = {m.cell_id: m for m in submission.manual_grades.all()} if grade else {}
     return {
+        "manual": manual,
+        "manual_released": bool(grade) and selectors.manual_released(
+            submission.cohort_id, submission.assignment.slug
+        ),
         "grade": grade,
         # A submission the grader refused shows its 0, though it never counts.
         "score": grade.score if grade and score is None else score,
         "review": getattr(submission, "review", None) if grade else None,
-        "cells": grade.cells.all() if grade else [],
+        "cells": _with_manual(grade.cells.all(), manual) if grade else [],
         "finished": submission.status in (Submission.Status.GRADED, Submission.Status.FAILED),
     }
+
+
+def _with_manual(cells, manual: dict) -> list:
+    """Each cell with `.manual`: its grade by hand the viewer may read, or None."""
+    cells = list(cells)
+    for cell in cells:
+        cell.manual = manual.get(cell.cell_id)
+    return cells
 
 
 @login_required
@@ -154,6 +172,9 @@ def gradebook_csv(request, pk: int):
             f"{a.slug}_override_comment",
             f"{a.slug}_held",
             f"{a.slug}_review",
+            f"{a.slug}_max",
+            f"{a.slug}_gpu_waiting",
+            f"{a.slug}_by_hand_waiting",
         ]
     writer.writerow(header + ["total"])
     for row in rows:
@@ -167,6 +188,9 @@ def gradebook_csv(request, pk: int):
                 cell.override.comment if cell.override else "",
                 cell.held_points if grade else "",
                 cell.review.decision if cell.review else "",
+                cell.max_score if grade else "",
+                cell.waiting_gpu if grade else "",
+                cell.waiting_by_hand if grade else "",
             ]
         writer.writerow(line + [row.total])
     return response

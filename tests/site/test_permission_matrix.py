@@ -63,6 +63,9 @@ MATRIX = {
     "review-queue": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "review-detail": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "review-decide": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),  # instructor only
+    "manual-desk": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),  # a TA grades by hand
+    "manual-grade": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "manual-release": ("post", [LOGIN, DENIED, DENIED, DENIED, OK, OK]),  # instructor only
     # Feedback, progress and similarity (grading.views_feedback, grading.views_insight).
     "submission-feedback-page": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
     "submission-feedback-download": ("get", [LOGIN, DENIED, OK, OK, OK, OK]),
@@ -126,10 +129,6 @@ MATRIX = {
     "session-submit": ("post", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
     "cohort-gpu-usage": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "cohort-gpu-usage-csv": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
-    "audit-log": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),  # site staff only
-    "audit-csv": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),
-    "my-data": ("get", [LOGIN, OK, OK, OK, OK, OK]),  # everyone's own data
-    "my-data-zip": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     # OAuth2/OIDC endpoints: protocol errors (no client, no token) answer every role alike.
     "oauth2_provider:authorize": ("get", [LOGIN, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL]),
     "oauth2_provider:token": ("post", [PROTOCOL] * 6),
@@ -190,6 +189,8 @@ def url_for(name: str, published, people) -> str:
     if name.startswith("submission-"):
         submission = submit(cohort, people["student"], slug, student_notebook())
         return reverse(name, args=[submission.pk])
+    if name == "manual-grade":
+        return reverse(name, args=[held_review(cohort, people["student"]).submission_id])
     if name in {"review-detail", "review-decide"}:
         return reverse(name, args=[held_review(cohort, people["student"]).pk])
     if name == "regrade-detail":
@@ -217,6 +218,8 @@ def url_for(name: str, published, people) -> str:
         "my-progress": [cohort.pk],
         "cohort-progress": [cohort.pk],
         "student-progress": [cohort.pk, people["student"].pk],
+        "manual-desk": [cohort.pk, slug],
+        "manual-release": [cohort.pk, slug],
         "cohort-detail": [cohort.pk],
         "assignment-detail": [cohort.pk, slug],
         "assignment-notebook": [cohort.pk, slug],
@@ -283,6 +286,8 @@ def test_permission_rules_answer_for_each_role(published, people):
         ("cohort.view", cohort): {"instructor", "ta", "student", "staff"},
         ("course.publish", course): {"instructor", "staff"},
         ("course.teach", course): {"instructor", "ta", "staff"},
+        ("manual.grade", cohort): {"instructor", "ta", "staff"},
+        ("manual.release", cohort): {"instructor", "staff"},
     }
     for (action, obj), allowed in table.items():
         for role in ROLES:

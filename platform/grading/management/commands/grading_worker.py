@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from grading.services import recover_interrupted_grading
+from grading.services_recovery import recover_interrupted_grading
 
 
 class Command(BaseCommand):
