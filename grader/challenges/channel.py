@@ -50,6 +50,9 @@ class CallRecord:
     idle_cpu_s: float
     idle_wall_s: float
     threads_after: int
+    #: CPU seconds of the runner's main thread during the call (from /proc): the thread that
+    #: called the entry cannot have computed for longer than the entry's own clock said.
+    main_cpu_s: float = 0.0
 
 
 class Child:
@@ -70,6 +73,7 @@ class Child:
         os.ftruncate(self.memfd, memory_bytes)
         self.memory = mmap.mmap(self.memfd, memory_bytes)
         self.sock: socket.socket | None = None
+        self.runner_pid = -1
         self.tampered: list[str] = []
         self._last_end_cpu: float | None = None
         self._last_end_wall: float | None = None
@@ -112,12 +116,11 @@ class Child:
                 "os.execv(sys.executable, [sys.executable, '-I', '-S', '-c', src,"
                 " str(s.fileno()), json.dumps(paths)])\n"
             )
-            self.kernel.client.execute(code, store_history=False)
-            listener.settimeout(timeout)
-            try:
-                self.sock, _ = listener.accept()
-            except TimeoutError:
-                raise ChildFailed("sandbox-error", self._why_gone("did not start")) from None
+            msg_id = self.kernel.client.execute(code, store_history=False)
+            self.sock = self._accept(listener, msg_id, timeout)
+            # The runner's pid as the parent sees it (the kernel connected, then exec'd it).
+            creds = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+            self.runner_pid = struct.unpack("3i", creds)[0]
         finally:
             listener.close()
             path.unlink(missing_ok=True)
@@ -126,6 +129,25 @@ class Child:
             self.kernel.client.stop_channels()
         except Exception:  # noqa: BLE001 - closing a client must not fail the run
             pass
+
+    def _accept(self, listener: socket.socket, msg_id: str, timeout: float) -> socket.socket:
+        """Wait for the runner to connect, watching the kernel: a cell that failed before the
+        exec (its reply says so) or a kernel that died is reported at once, not at the timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if select.select([listener], [], [], 0.2)[0]:
+                return listener.accept()[0]
+            if not self.kernel.is_alive():
+                raise ChildFailed("sandbox-error", self._why_gone("did not start"))
+            try:
+                reply = self.kernel.client.get_shell_msg(timeout=0)
+            except Exception:  # noqa: BLE001 - queue.Empty: nothing yet
+                continue
+            content = reply.get("content", {})
+            if reply["parent_header"].get("msg_id") == msg_id and content.get("status") == "error":
+                detail = f"{content.get('ename')}: {content.get('evalue')}"
+                raise ChildFailed("sandbox-error", f"the runner did not start: {detail}")
+        raise ChildFailed("sandbox-error", self._why_gone("did not start in time"))
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -191,12 +213,14 @@ class Child:
             offset = _align(end)
         if flush is not None:
             flush += 1  # touch every line of a buffer larger than the last-level cache
-        self._refuse_unasked_bytes()
+        self.refuse_unasked_bytes()
         cpu_start = self.cpu_seconds()
+        main_start = self.main_thread_cpu()
         start = time.perf_counter()
         self._send({"inputs": layout, "out": [offset, out_capacity]})
         reply = self._receive(timeout)
         wall = time.perf_counter() - start
+        main_cpu = self.main_thread_cpu() - main_start
         # Copied at once: whatever the child writes to its memory later changes nothing here.
         output = self._output(reply, offset)
         cpu_end = self.cpu_seconds()
@@ -209,7 +233,9 @@ class Child:
         reported = reply.get("t")
         if not isinstance(reported, (int, float)) or isinstance(reported, bool):
             raise ChildFailed("channel-forged", "a reply without the runner's own time")
-        return CallRecord(wall, float(reported), output, idle_cpu, idle_wall, self.threads())
+        return CallRecord(
+            wall, float(reported), output, idle_cpu, idle_wall, self.threads(), main_cpu
+        )
 
     def _output(self, reply: dict, offset: int) -> np.ndarray:
         if not reply.get("ok"):
@@ -230,10 +256,10 @@ class Child:
         return np.frombuffer(self.memory, dtype=dtype, count=size // dtype.itemsize,
                              offset=offset).reshape(shape).copy()  # fmt: skip
 
-    def _refuse_unasked_bytes(self) -> None:
+    def refuse_unasked_bytes(self, wait: float = 0.0) -> None:
         """Between calls the runner only waits: bytes already waiting were not asked for (an
         entry writing to the channel itself, or a second reply to one request)."""
-        if select.select([self.sock], [], [], 0)[0]:
+        if select.select([self.sock], [], [], wait)[0]:
             raise ChildFailed("channel-forged", "the child wrote to the channel between calls")
 
     # --- what the parent reads from outside -------------------------------------------------
@@ -252,6 +278,13 @@ class Child:
                 except (OSError, ValueError, IndexError):
                     continue
         return total / 1e9
+
+    def main_thread_cpu(self) -> float:
+        try:
+            with open(f"/proc/{self.runner_pid}/task/{self.runner_pid}/schedstat") as fh:
+                return int(fh.read().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
 
     def threads(self) -> int:
         return sum(len(_listdir(f"/proc/{pid}/task")) for pid in self._pids())

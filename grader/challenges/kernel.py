@@ -104,6 +104,8 @@ class Harness:
         self.nonce = secrets.token_bytes(16)
         self.rng = np.random.default_rng(int.from_bytes(self.nonce[:8], "big"))
         check_tampering(entry.tampered)
+        #: Threads of the loaded entry before any call: a call must leave no more behind.
+        self.baseline_threads = entry.threads()
 
     def inputs(self, seed: int, shape: dict) -> tuple[np.ndarray, ...]:
         return made_inputs(self.make_inputs, seed, shape)
@@ -118,7 +120,7 @@ class Harness:
             )
         if not reference_wall:
             return left
-        return min(left, max(5.0, 50 * statistics.median(reference_wall)))
+        return min(left, max(self.rules.min_call_timeout_s, 50 * statistics.median(reference_wall)))
 
     def pair(
         self, inputs, capacity: int, reference_wall: list[float], entry_first: bool = False
@@ -158,10 +160,10 @@ class Harness:
         ref, ent = SeriesRecord(), SeriesRecord()
         for number in range(rules.warmup):
             r, e = self.pair(first if number == 0 else fresh(), capacity, ref_wall)
-            if number:
+            if number:  # the first call compiles: neither its time nor its gap says anything
                 ref.settled.append(r)
                 ent.settled.append(e)
-        baseline_threads = self.entry.threads()
+                ref_wall.append(r.wall_s)
         for _ in range(rules.probe_rounds):
             inputs = fresh()
             for bucket in ("fresh", "repeat", "settled"):
@@ -185,10 +187,11 @@ class Harness:
                 break
             if n >= rules.min_runs and time.monotonic() - started > rules.series_budget_s:
                 break
-        check_threads(ent.timed, baseline_threads)
+        self.entry.refuse_unasked_bytes(wait=0.05)
+        check_threads(ent.settled + ent.fresh + ent.repeat, self.baseline_threads)
         check_idle_work(ent.timed)
         check_clocks(ent.settled + ent.fresh + ent.repeat, ref.settled + ref.fresh + ref.repeat)
-        check_repeats(ent, ref)
+        check_repeats(ent.repeat, ent.fresh + ent.settled)
         entry_median = statistics.median(entry_times)
         reference_median = statistics.median(reference_times)
         moved = sum(a.nbytes for a in first) + ent.timed[-1].output.nbytes

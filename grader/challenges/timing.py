@@ -24,6 +24,8 @@ class TimingRules:
     target_rel_sem: float = 0.005
     #: Seconds one (shape, seed set) series may take before it stops at what it has.
     series_budget_s: float = 15.0
+    #: A call may take 50 x the reference's median, and never less than this many seconds.
+    min_call_timeout_s: float = 10.0
     #: Outputs may be at most this many times the inputs' bytes (sizes the shared memory).
     output_factor: int = 8
     #: The cache-flush buffer is twice the last-level cache, at most this: a virtual machine may
@@ -35,7 +37,7 @@ DEFAULT_RULES = TimingRules()
 #: KC_SCORE_FAST=1 / --fast: a few calls and the first shape only (tests).
 FAST_RULES = TimingRules(
     warmup=2, probe_rounds=3, min_runs=3, max_runs=4, series_budget_s=5.0,
-    flush_cap_bytes=4 * 1024**2,
+    flush_cap_bytes=4 * 1024**2, min_call_timeout_s=2.0,
 )  # fmt: skip
 
 
