@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import record
 from grading.models import (
     AssignmentPolicy,
     CountingRule,
@@ -94,12 +95,21 @@ def decide_review(review: Review, decision: str, comment: str, by, score: float 
         final = float(score)
     else:
         raise SubmissionError(_("Unknown decision."))
+    before = {"decision": review.decision, "score": review.score}
     review.decision = decision
     review.score = final
     review.comment = comment.strip()
     review.decided_by = by
     review.decided_at = timezone.now()
     review.save()
+    record(
+        by,
+        "grading.review_decided",
+        review.submission,
+        before,
+        {"decision": decision, "score": final, "comment": review.comment},
+        subject=review.submission.student,
+    )
     return review
 
 
@@ -134,6 +144,17 @@ def regrade_assignment(cohort: Cohort, assignment_slug: str, by=None) -> Regrade
             transaction.on_commit(
                 lambda sid=submission.pk: enqueue_grading(sid, source_assignment_id=assignment.pk)
             )
+        record(
+            by,
+            "grading.regrade",
+            batch,
+            None,
+            {
+                "assignment": assignment_slug,
+                "version": assignment.version_id,
+                "total": len(counted),
+            },
+        )
     return batch
 
 
@@ -147,19 +168,41 @@ def override_grade(
         raise SubmissionError(
             _("The score must be between 0 and %(max)g.") % {"max": assignment.points}
         )
+    previous = GradeOverride.objects.filter(
+        cohort=cohort, student=student, assignment_slug=assignment_slug
+    ).first()
     override, _created = GradeOverride.objects.update_or_create(
         cohort=cohort,
         student=student,
         assignment_slug=assignment_slug,
         defaults={"score": score, "comment": comment, "by": by},
     )
+    record(
+        by,
+        "grading.override",
+        cohort,
+        None if previous is None else {"score": previous.score, "comment": previous.comment},
+        {"assignment": assignment_slug, "score": score, "comment": comment},
+        subject=student,
+    )
     return override
 
 
-def remove_override(cohort: Cohort, student, assignment_slug: str) -> None:
-    GradeOverride.objects.filter(
+def remove_override(cohort: Cohort, student, assignment_slug: str, by=None) -> None:
+    previous = GradeOverride.objects.filter(
         cohort=cohort, student=student, assignment_slug=assignment_slug
-    ).delete()
+    ).first()
+    if previous is None:
+        return
+    previous.delete()
+    record(
+        by,
+        "grading.override_removed",
+        cohort,
+        {"assignment": assignment_slug, "score": previous.score, "comment": previous.comment},
+        None,
+        subject=student,
+    )
 
 
 def release_hidden_tests(cohort: Cohort, assignment_slug: str, by=None) -> HiddenTestRelease:
@@ -167,7 +210,9 @@ def release_hidden_tests(cohort: Cohort, assignment_slug: str, by=None) -> Hidde
     entry = cohort.schedule.filter(assignment_slug=assignment_slug).first()
     if entry is None or entry.due_at > timezone.now():
         raise SubmissionError(_("Hidden tests can be released only after the due date."))
-    release, _created = HiddenTestRelease.objects.get_or_create(
+    release, created = HiddenTestRelease.objects.get_or_create(
         cohort=cohort, assignment_slug=assignment_slug, defaults={"released_by": by}
     )
+    if created:
+        record(by, "grading.release_hidden_tests", cohort, None, {"assignment": assignment_slug})
     return release

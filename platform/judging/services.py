@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OrganizationMembership
+from audit import record
 from events.models import Event, EventRole
 from judging.models import Criterion, JudgeAssignment, JudgeConflict, Score
 from projects.models import Project
@@ -148,6 +149,9 @@ def record_scores(
     criteria = list(Criterion.objects.filter(event=assignment.event))
     if not criteria:
         raise JudgingError(_("This event has no rubric yet."))
+    before = {
+        str(s.criterion_id): s.points for s in Score.objects.filter(assignment=assignment)
+    } or None
     for criterion in criteria:
         value = points.get(criterion.pk)
         if value is None:
@@ -163,12 +167,16 @@ def record_scores(
     assignment.comment = comment.strip()
     assignment.completed_at = timezone.now()
     assignment.save(update_fields=["comment", "completed_at"])
+    after = {str(c.pk): points[c.pk] for c in criteria}
+    record(assignment.judge, "judging.score", assignment.project, before, after)
     return assignment
 
 
-def publish_results(event: Event) -> None:
+def publish_results(event: Event, by=None) -> None:
     Event.objects.filter(pk=event.pk).update(results_published_at=timezone.now())
+    record(by, "judging.results_published", event, None, None)
 
 
-def unpublish_results(event: Event) -> None:
+def unpublish_results(event: Event, by=None) -> None:
     Event.objects.filter(pk=event.pk).update(results_published_at=None)
+    record(by, "judging.results_unpublished", event, None, None)

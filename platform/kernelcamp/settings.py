@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "contests",
     "oauth2_provider",
     "compute",
+    "audit",
+    "privacy",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -300,6 +304,10 @@ KC_SUBMISSIONS_PER_MINUTE = int(os.environ.get("KC_SUBMISSIONS_PER_MINUTE", "5")
 
 # /readyz: the grading queue counts as stalled when its oldest waiting task is older than this.
 KC_READY_MAX_QUEUE_WAIT_S = float(os.environ.get("KC_READY_MAX_QUEUE_WAIT_S", "600"))
+
+# Retention (see docs/operations.md, `manage.py apply_retention`); 0 keeps forever.
+KC_RETENTION_SUBMISSION_DAYS = float(os.environ.get("KC_RETENTION_SUBMISSION_DAYS", "0"))
+KC_RETENTION_SESSION_LOG_DAYS = float(os.environ.get("KC_RETENTION_SESSION_LOG_DAYS", "0"))
 
 # Optional sign-in with the institution's OpenID Connect provider (see docs/operations.md).
 # Register https://<site>/accounts/oidc/callback/ there as the redirect URI.

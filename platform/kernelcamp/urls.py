@@ -47,5 +47,7 @@ urlpatterns = [
     path("", include("helpqueue.urls")),
     path("", include("contests.urls")),
     path("", include("compute.urls")),
+    path("", include("audit.urls")),
+    path("", include("privacy.urls")),
     path("o/", include("compute.oauth_urls", namespace="oauth2_provider")),
 ]

@@ -87,6 +87,8 @@ MATRIX = {
             ("event-banner", "get"),
             ("event-announce", "post"),
             ("event-dashboard", "get"),
+            ("event-manage", "get"),
+            ("event-mentor", "get"),
             ("event-gpu", "get"),
             ("event-gpu-card", "get"),
             ("event-teams", "get"),
@@ -129,6 +131,10 @@ MATRIX = {
     "session-submit": ("post", [LOGIN, DENIED, OK, DENIED, DENIED, OK]),
     "cohort-gpu-usage": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
     "cohort-gpu-usage-csv": ("get", [LOGIN, DENIED, DENIED, OK, OK, OK]),
+    "audit-log": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),  # site staff only
+    "audit-csv": ("get", [LOGIN, DENIED, DENIED, DENIED, DENIED, OK]),
+    "my-data": ("get", [LOGIN, OK, OK, OK, OK, OK]),  # everyone's own data
+    "my-data-zip": ("get", [LOGIN, OK, OK, OK, OK, OK]),
     # OAuth2/OIDC endpoints: protocol errors (no client, no token) answer every role alike.
     "oauth2_provider:authorize": ("get", [LOGIN, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL, PROTOCOL]),
     "oauth2_provider:token": ("post", [PROTOCOL] * 6),

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit import record
 from learning.models import (
     AssignmentSchedule,
     Cohort,
@@ -123,11 +124,20 @@ def grant_extension(
 ) -> Extension:
     if not cohort.enrolments.filter(user=user).exists():
         raise CohortError(_("%(user)s is not in this cohort.") % {"user": user})
+    previous = Extension.objects.filter(cohort=cohort, user=user, assignment_slug=slug).first()
     extension, _created = Extension.objects.update_or_create(
         cohort=cohort,
         user=user,
         assignment_slug=slug,
         defaults={"due_at": due_at, "reason": reason, "granted_by": by},
+    )
+    record(
+        by,
+        "learning.extension",
+        cohort,
+        None if previous is None else {"due_at": previous.due_at, "reason": previous.reason},
+        {"assignment": slug, "due_at": due_at, "reason": reason},
+        subject=user,
     )
     return extension
 
