@@ -92,3 +92,30 @@ def dashboard(event: Event) -> dict:
             :20
         ],
     }
+
+
+def teams_for_mentors(event: Event) -> list:
+    """Each team with its members and its project's title and track (the latest version)."""
+    from projects.models import ProjectVersion
+    from teams.models import Team
+
+    teams = list(
+        Team.objects.filter(event=event).prefetch_related("memberships__user").order_by("name")
+    )
+    latest: dict[int, ProjectVersion] = {}
+    for version in (
+        ProjectVersion.objects.filter(project__team__event=event)
+        .select_related("project", "track")
+        .order_by("number")
+    ):
+        latest[version.project.team_id] = version
+    for team in teams:
+        team.members = [m.user for m in team.memberships.all()]
+        team.latest_version = latest.get(team.pk)
+    return teams
+
+
+def looking_for_team(event: Event):
+    from teams.models import LookingForTeam
+
+    return LookingForTeam.objects.filter(event=event).select_related("user")

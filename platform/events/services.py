@@ -63,3 +63,17 @@ def post_announcement(event: Event, author, body: str) -> Announcement:
     if not body:
         raise ValueError(_("An announcement needs some text."))
     return Announcement.objects.create(event=event, author=author, body=body)
+
+
+@transaction.atomic
+def set_schedule(event: Event, phases: dict[str, tuple | None]) -> None:
+    """Phases by kind: (starts, ends) creates or moves it, None removes it."""
+    from events.models import Phase
+
+    for kind, span in phases.items():
+        if span is None:
+            Phase.objects.filter(event=event, kind=kind).delete()
+        else:
+            Phase.objects.update_or_create(
+                event=event, kind=kind, defaults={"starts_at": span[0], "ends_at": span[1]}
+            )

@@ -68,6 +68,8 @@ HACKATHON_URLS = {
     "team-join-code": "slug",
     "team-leave": "slug",
     "team-looking": "slug",
+    "event-manage": "slug",
+    "event-mentor": "slug",
     "event-gpu": "slug",
     "event-gpu-card": "slug",
     "judge-home": "slug",

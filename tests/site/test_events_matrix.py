@@ -34,6 +34,8 @@ EVENT_MATRIX = {
     "event-banner": ("get", ANY_ROLE),
     "event-announce": ("post", ORGANIZER),
     "event-dashboard": ("get", ORGANIZER),
+    "event-manage": ("get", ORGANIZER),
+    "event-mentor": ("get", MENTORS),
     "event-gpu": ("get", ORGANIZER),
     "event-gpu-card": ("get", ORGANIZER),
     "event-teams": ("get", PARTICIPANTS),
