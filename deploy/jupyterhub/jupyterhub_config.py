@@ -118,6 +118,7 @@ if SITE_TOKEN:
             "name": "kernelcamp-site",
             "scopes": [
                 "admin:users",
+                "admin:groups",  # team groups: kc-team-<id> gives a shared team folder
                 "servers",
                 "access:servers",
                 "tokens",
@@ -202,6 +203,12 @@ c.KernelCampSpawner.readonly_paths = [
     *filter(None, os.environ.get("KC_SESSION_READONLY_PATHS", "").split(":")),
 ]
 c.KernelCampSpawner.fallback_home_template = str(DATA / "users" / "{username}")
+# Team folders: kc-team-<id> hub groups (the site keeps them) → a Unix group and a setgid 2770
+# directory here, mounted as ~/team in each member's server (hidden from everyone else).
+c.KernelCampSpawner.teams_base = os.environ.get("KC_SESSION_TEAMS_BASE", str(DATA / "teams"))
+c.KernelCampSpawner.team_unix_group_prefix = os.environ.get(
+    "KC_SESSION_TEAM_GROUP_PREFIX", "kc-team-"
+)
 # Offline: JupyterLab neither asks the internet for news or updates nor offers to.
 BASE_ARGS: list[str] = [
     "--LabApp.news_url=None",

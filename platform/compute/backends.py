@@ -12,6 +12,9 @@ from django.utils.module_loading import import_string
 
 from compute.hub import HubClient, HubUnavailable, ServerState
 
+#: Hub groups named so give their members a shared team folder (deploy/jupyterhub/kc_spawner).
+TEAM_GROUP_PREFIX = "kc-team-"
+
 
 class SessionBackend(abc.ABC):
     """The operations the session services need; a backend for another system implements these.
@@ -28,6 +31,11 @@ class SessionBackend(abc.ABC):
     @abc.abstractmethod
     def ensure_account(self, name: str) -> None:
         """Create the user's account on the system if it has none."""
+
+    def sync_team_groups(self, name: str, groups: set[str]) -> None:
+        """Put the account in exactly these team groups (`kc-team-<id>`), from which the
+        system gives the team's shared folder. A system without groups ignores it."""
+        return None
 
     @abc.abstractmethod
     def start(self, name: str, user_options: dict[str, Any]) -> int:
@@ -90,6 +98,9 @@ class JupyterHubBackend(SessionBackend):
 
     def ensure_account(self, name: str) -> None:
         self.client.ensure_user(name)
+
+    def sync_team_groups(self, name: str, groups: set[str]) -> None:
+        self.client.sync_groups(name, groups, TEAM_GROUP_PREFIX)
 
     def start(self, name: str, user_options: dict[str, Any]) -> int:
         return self.client.start(name, user_options)

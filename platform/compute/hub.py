@@ -134,6 +134,18 @@ class HubClient:
     def stop(self, name: str) -> None:
         self.api("DELETE", f"/users/{self._user(name)}/server", ok=(202, 204, 400, 404))
 
+    def sync_groups(self, name: str, wanted: set[str], prefix: str) -> None:
+        """Make the user a member of exactly the `wanted` hub groups among those named
+        `prefix...` (groups are made on first use; other groups are left alone)."""
+        user = self.get_user(name) or {}
+        current = {g for g in user.get("groups") or [] if g.startswith(prefix)}
+        members = {"users": [name]}
+        for group in sorted(wanted - current):
+            self.api("POST", f"/groups/{quote(group, safe='')}", ok=(201, 409))
+            self.api("POST", f"/groups/{quote(group, safe='')}/users", json=members)
+        for group in sorted(current - wanted):
+            self.api("DELETE", f"/groups/{quote(group, safe='')}/users", json=members)
+
     def progress(self, name: str, read_timeout: float = 120.0) -> Iterator[dict]:
         """The spawn's progress events, as the hub streams them (ends when ready or failed)."""
         try:

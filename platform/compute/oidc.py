@@ -62,6 +62,11 @@ def roles_and_groups(user) -> tuple[list[str], list[str]]:
     for staff in CourseStaff.objects.filter(user=user).select_related("course"):
         roles.add(staff.role)
         groups.append(f"course-{staff.course.slug}-{staff.role}")
+    # The hub replaces a user's groups with these at each sign-in and refresh: the team groups
+    # (shared team folders) must be among them or the hub would drop them.
+    from compute.selectors import team_groups
+
+    groups.extend(team_groups(user))
     return sorted(roles), sorted(set(groups))
 
 

@@ -194,6 +194,15 @@ def budget_for_session(session: HubSession, now=None) -> Budget:
     return budget_for(session.user, now)
 
 
+def team_groups(user) -> set[str]:
+    """The hub groups that give the user's teams their shared folders (`kc-team-<id>`)."""
+    from compute.backends import TEAM_GROUP_PREFIX
+    from teams.models import TeamMembership
+
+    ids = TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)
+    return {f"{TEAM_GROUP_PREFIX}{pk}" for pk in ids}
+
+
 def budget_teams(user) -> list:
     """The user's teams that have GPU-hours to launch on: a team at an event with an
     allocation, or with a grant of its own."""

@@ -126,7 +126,9 @@ def ask_hub(session: HubSession, background: bool) -> bool:
     if session.status != HubSession.Status.STARTING:
         return False  # stopped before the hub was asked
     try:
-        code = _start_when_free(backend, name, session.profile.slug)
+        code = _start_when_free(
+            backend, name, session.profile.slug, selectors.team_groups(session.user)
+        )
     except HubTimeout:
         if _server_exists(backend, name):
             return True  # the hub took it after all: follow it like a 202
@@ -171,7 +173,7 @@ def _wait_for_previous_stop(session: HubSession) -> None:
         time.sleep(0.25)
 
 
-def _start_when_free(backend, name: str, slug: str) -> int:
+def _start_when_free(backend, name: str, slug: str, groups: set[str] = frozenset()) -> int:
     """Make the user's hub account and ask the hub to start the server. Past its concurrent-spawn limit (429), while the last
     server is still stopping (400 "pending stop"), or when a request timed out (the hub may
     have taken it: asking again is answered 202 while it spawns, or "already running"), wait
@@ -183,6 +185,8 @@ def _start_when_free(backend, name: str, slug: str) -> int:
         try:
             if not account:
                 backend.ensure_account(name)
+                # Before the spawn: the spawner reads the groups to mount the team folders.
+                backend.sync_team_groups(name, set(groups))
                 account = True
             return backend.start(name, {"profile": slug})
         except HubTimeout:

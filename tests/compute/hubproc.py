@@ -53,6 +53,8 @@ class Hub:
             "KC_HUB_AUTH_REFRESH_AGE": "1",
             # Unix accounts of this run only (as root): parallel runs never share or delete them.
             "KC_SESSION_USER_PREFIX": f"jupyter-{secrets.token_hex(2)}-",
+            # Team folders' Unix groups of this run only, removed with the accounts.
+            "KC_SESSION_TEAM_GROUP_PREFIX": f"kc-{secrets.token_hex(2)}-team-",
         }
         self.env.pop("NUMBA_ENABLE_CUDASIM", None)  # only the simulator profile may set it
         self.process: subprocess.Popen | None = None
@@ -153,3 +155,9 @@ class Hub:
         for entry in pwd.getpwall():
             if entry.pw_name.startswith(prefix):
                 subprocess.run(["userdel", "--remove", "--force", entry.pw_name], check=False)
+        import grp
+
+        team_prefix = self.env["KC_SESSION_TEAM_GROUP_PREFIX"]
+        for group in grp.getgrall():
+            if group.gr_name.startswith(team_prefix):
+                subprocess.run(["groupdel", group.gr_name], check=False)

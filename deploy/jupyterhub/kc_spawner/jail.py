@@ -5,11 +5,14 @@ SPEC (JSON): ``uid``, ``gid``, ``home``, ``cgroup_procs`` (files to write our pi
 ``hide`` (directories covered by an empty tmpfs: the checkout, the hub's and the site's data),
 ``private`` (directories replaced by a fresh, private, world-writable tmpfs: /tmp, /dev/shm),
 ``keep`` (directories shown again inside hidden ones, read-only: the virtualenv, the Python it
-points to) and ``keep_writable`` (the student's home).
+points to), ``keep_writable`` (the student's home), ``binds`` (``[source, target]`` pairs: a team's
+shared folder mounted at a path in the home) and ``groups`` (the only supplementary groups kept:
+the student's teams').
 
 Steps: join the control group; a new mount namespace, private so that nothing propagates back;
 hide and replace; show the kept directories again through file descriptors opened beforehand;
-drop every supplementary group, the gid and the uid; set ``no_new_privs`` so that no setuid or
+mount the team folders; drop every supplementary group but the teams', the gid and the uid; a
+umask of 007 so team files stay writable by the team (the home itself is 0700); set ``no_new_privs`` so that no setuid or
 file-capability program can give anything back; exec. Standard library only: it runs with ``-I``.
 """
 
@@ -68,6 +71,10 @@ def build_view(spec: dict) -> None:
     for path, _ in keep:
         if os.path.exists(path):
             handles[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    binds = [
+        (os.open(source, os.O_PATH | os.O_CLOEXEC | os.O_DIRECTORY), target)
+        for source, target in spec.get("binds", [])
+    ]
     covered = []
     tmpfs_flags = MS_NOSUID | MS_NODEV
     for path in sorted(spec["hide"] + spec["private"], key=len):
@@ -91,14 +98,28 @@ def build_view(spec: dict) -> None:
         mount(None, path, None, flags)
     for handle in handles.values():
         os.close(handle)
+    for handle, target in binds:
+        # The mount point is made by root in the home; the student may remove it once unmounted.
+        # A link left there by the student is never followed (it could point anywhere).
+        if os.path.islink(target) or (os.path.exists(target) and not os.path.isdir(target)):
+            print(f"kernelcamp jail: {target} is not a directory; no team folder", file=sys.stderr)
+            os.close(handle)
+            continue
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        mount(f"/proc/self/fd/{handle}", target, None, MS_BIND)
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
+        os.close(handle)
 
 
-def become(uid: int, gid: int) -> None:
-    os.setgroups([])
+def become(uid: int, gid: int, groups: list[int] = ()) -> None:
+    groups = sorted({int(g) for g in groups})
+    if 0 in groups:
+        raise RuntimeError("refusing supplementary group 0")
+    os.setgroups(groups)
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
-    if os.getuid() == 0 or os.geteuid() == 0 or os.getgroups():
+    if os.getuid() == 0 or os.geteuid() == 0 or sorted(set(os.getgroups()) - {gid}) != groups:
         raise RuntimeError("still privileged after dropping root")
 
 
@@ -111,7 +132,8 @@ def main(argv: list[str]) -> None:
         with open(procs, "w") as handle:
             handle.write(str(os.getpid()))
     build_view(spec)
-    become(int(spec["uid"]), int(spec["gid"]))
+    become(int(spec["uid"]), int(spec["gid"]), spec.get("groups", []))
+    os.umask(0o007)
     os.chdir(spec["home"])
     os.execvpe(command[0], command, os.environ)
 

@@ -1,7 +1,8 @@
 """KernelCampSpawner: LocalProcessSpawner with one unprivileged account per student.
 
 As root (scripts/run.sh, CI) each hub user's server runs as ``jupyter-<name>`` (made on first
-launch, home 0700 under ``home_base``), with no supplementary groups and ``no_new_privs``, in a
+launch, home 0700 under ``home_base``), with no supplementary groups but its teams' (whose shared
+folders appear as ``~/team``, see kc_spawner.teams) and ``no_new_privs``, in a
 mount namespace where the checkout, the hub's and the site's data are empty directories (only
 the virtualenv and its Python show through, read-only) and /tmp and /dev/shm are its own, and in
 a control group holding the profile's memory and CPU limits. Not as root (a laptop), servers run
@@ -22,7 +23,7 @@ from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.utils import random_port
 from traitlets import Integer, List, Unicode
 
-from kc_spawner import accounts, cgroups
+from kc_spawner import accounts, cgroups, teams
 
 JAIL = Path(__file__).with_name("jail.py")
 # Variables of the hub's environment a server must never see, even if `env_keep` grew.
@@ -50,6 +51,12 @@ class KernelCampSpawner(LocalProcessSpawner):
     pids_limit = Integer(1024, help="Most processes and threads one server may hold.").tag(
         config=True
     )
+    teams_base = Unicode(
+        "/srv/kernelcamp/teams", help="Where the teams' shared folders are made (root only)."
+    ).tag(config=True)
+    team_unix_group_prefix = Unicode(
+        "kc-team-", help="Prefix of the teams' Unix group names (the team id follows)."
+    ).tag(config=True)
     fallback_home_template = Unicode(
         "/tmp/{username}", help="Home when the hub is not root (servers run as the hub's user)."
     ).tag(config=True)
@@ -82,7 +89,23 @@ class KernelCampSpawner(LocalProcessSpawner):
                 del env[name]
         return env
 
-    def jail_spec(self, account: accounts.UnixAccount, procs_files: list[str]) -> dict:
+    async def team_folders(self) -> list[teams.TeamFolder]:
+        """The shared folders of the teams the hub's groups put this user in (the site keeps
+        those groups; a user cannot join one by themselves)."""
+        ids = teams.team_ids([group.name for group in self.user.groups])
+        return [
+            await teams.ensure_team_folder(
+                team_id, Path(self.teams_base), self.team_unix_group_prefix
+            )
+            for team_id in ids
+        ]
+
+    def jail_spec(
+        self,
+        account: accounts.UnixAccount,
+        procs_files: list[str],
+        folders: list[teams.TeamFolder] = (),
+    ) -> dict:
         venv = Path(sys.prefix).resolve()
         python = Path(sys.base_prefix).resolve()
         keep = [str(venv), str(python), *(str(Path(p).resolve()) for p in self.readonly_paths)]
@@ -97,6 +120,11 @@ class KernelCampSpawner(LocalProcessSpawner):
             "private": list(self.private_paths),
             "keep": keep,
             "keep_writable": [str(account.home)],
+            "binds": [
+                [str(f.path), str(account.home / teams.mount_name(f, len(folders)))]
+                for f in folders
+            ],
+            "groups": [f.gid for f in folders],
         }
 
     async def start(self) -> tuple[str, int]:
@@ -124,7 +152,12 @@ class KernelCampSpawner(LocalProcessSpawner):
                 self.user.name,
                 exc,
             )
-        spec = self.jail_spec(self._account, procs_files)
+        try:
+            folders = await self.team_folders()
+        except teams.TeamFolderError as exc:
+            self.log.warning("No team folder for %s: %s", self.user.name, exc)
+            folders = []
+        spec = self.jail_spec(self._account, procs_files, folders)
         argv = [sys.executable, "-I", str(JAIL), json.dumps(spec), "--", *command]
         self.log.info("Spawning %s as %s: %s", self.user.name, self._account.name, command)
         self.proc = Popen(argv, env=self.get_env(), start_new_session=True)
