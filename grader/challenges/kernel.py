@@ -347,6 +347,11 @@ def score_kernel(
 ) -> ScoreResult:
     """Score one entry (the command line's path): a scorer started for it alone."""
     try:
+        _read_entry(Path(submission))  # before any child starts: a bad file costs nothing
+    except Verdict as exc:
+        result = ScoreResult(spec.slug, "kernel", device=spec.kernel.device)
+        return _rejected(result, exc.code, exc.reason)
+    try:
         scorer = KernelScorer(spec, fast=fast, seed_set=seed_set, sandbox_options=sandbox_options)
     except ReferenceFailed as exc:
         result = ScoreResult(spec.slug, "kernel", device=spec.kernel.device)
