@@ -79,6 +79,9 @@ class Command(BaseCommand):
         from events.demo import load_demo_event  # the demo hackathon lives with its app
 
         event_lines = load_demo_event(org, instructor, students, self._user)
+        from grading.demo import load_demo_submissions  # graded by the run command's workers
+
+        event_lines += load_demo_submissions(cohort, students)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"  course: {course.title} (version {cohort.version.number}), cohort: {cohort.name}, invite code: {invite.code}"
