@@ -117,3 +117,13 @@ def test_feedback_is_for_the_student_and_their_teachers(published, people):
     ungraded = services.submit(published["cohort"], people["student"], "add", hostile_notebook())
     assert page(people["student"], ungraded).status_code == 404
 
+
+def test_korean_feedback(published, people):
+    submission = graded(published, people, hostile_notebook(), score=0)
+    client = Client()
+    client.force_login(people["student"])
+    client.cookies["django_language"] = "ko"
+    body = client.get(reverse("submission-feedback-page", args=[submission.pk])).content.decode()
+    assert "점수" in body and "실패" in body  # score, failed
+    assert "내 노트북, 셀별로" in body and "오프라인용으로 내려받기" in body  # this page's own words
+    assert "Your notebook, cell by cell" not in body
