@@ -20,6 +20,8 @@ _LABELS: dict[str, str | Promise] = {
     "judging.score": _("Judge's score"),
     "judging.results_published": _("Results published"),
     "judging.results_unpublished": _("Results withdrawn"),
+    "contests.freeze": _("Leaderboard freeze"),
+    "contests.reveal": _("Private leaderboard revealed or hidden"),
     "privacy.export": _("Personal data exported"),
     "privacy.anonymize": _("Person anonymized"),
     "privacy.delete": _("Person deleted"),

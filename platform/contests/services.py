@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import record
 from contests.models import BoardRow, Challenge, Entry, QuotaUsage, RescoreBatch
 from teams.models import TeamMembership
 
@@ -149,7 +150,9 @@ def set_freeze(challenge: Challenge, freeze_at: datetime | None) -> None:
     what stood at the freeze (rows are written as scores land, so moving the time back does not
     rewrite history: a freeze set in the past takes effect from now)."""
     with transaction.atomic():
+        before = {"freeze_at": challenge.freeze_at}
         Challenge.objects.filter(pk=challenge.pk).update(freeze_at=freeze_at)
+        record(None, "contests.freeze", challenge, before, {"freeze_at": freeze_at})
         if freeze_at is None or freeze_at > timezone.now():
             # Unfrozen (or freezing later): others see the live standings again.
             BoardRow.objects.filter(challenge=challenge).update(
@@ -163,9 +166,10 @@ def set_freeze(challenge: Challenge, freeze_at: datetime | None) -> None:
 
 
 def reveal_private(challenge: Challenge, reveal: bool = True) -> None:
-    Challenge.objects.filter(pk=challenge.pk).update(
-        private_revealed_at=timezone.now() if reveal else None
-    )
+    before = {"private_revealed_at": challenge.private_revealed_at}
+    after = {"private_revealed_at": timezone.now() if reveal else None}
+    Challenge.objects.filter(pk=challenge.pk).update(**after)
+    record(None, "contests.reveal", challenge, before, after)
     bump_board(challenge)
     challenge.refresh_from_db()
 

@@ -172,3 +172,25 @@ def test_staff_read_filter_and_export_the_log_in_both_languages(published, peopl
 
     assert signed_in(people["instructor"]).get(reverse("audit-log")).status_code == 403
     assert signed_in(make_user("nobody")).get(reverse("audit-csv")).status_code == 403
+
+
+def test_a_leaderboard_freeze_and_reveal_are_recorded_with_the_organizer(people):
+    from datetime import timedelta
+
+    from contests import services
+
+    from tests.site.contests.world import contest_world
+
+    world = contest_world("audit-contest")
+    challenge = world["challenge"]
+    freeze_at = timezone.now() + timedelta(hours=1)
+    from audit.services import acting_as
+
+    with acting_as(people["staff"]):  # as a request by this person would
+        services.set_freeze(challenge, freeze_at)
+        services.reveal_private(challenge)
+    (freeze,) = entries("contests.freeze")
+    assert freeze.actor == people["staff"] and freeze.before == {"freeze_at": None}
+    assert freeze.after == {"freeze_at": freeze_at.isoformat()}
+    (reveal,) = entries("contests.reveal")
+    assert reveal.before == {"private_revealed_at": None} and reveal.after["private_revealed_at"]
