@@ -53,6 +53,9 @@ class CallRecord:
     #: CPU seconds of the runner's main thread during the call (from /proc): the thread that
     #: called the entry cannot have computed for longer than the entry's own clock said.
     main_cpu_s: float = 0.0
+    #: CPU seconds of all the child's threads during the call (from /proc): unlike the wall
+    #: clock, a loaded machine does not inflate it.
+    call_cpu_s: float = 0.0
 
 
 class Child:
@@ -234,8 +237,9 @@ class Child:
         if not isinstance(reported, (int, float)) or isinstance(reported, bool):
             raise ChildFailed("channel-forged", "a reply without the runner's own time")
         return CallRecord(
-            wall, float(reported), output, idle_cpu, idle_wall, self.threads(), main_cpu
-        )
+            wall, float(reported), output, idle_cpu, idle_wall, self.threads(), main_cpu,
+            max(0.0, cpu_end - cpu_start),
+        )  # fmt: skip
 
     def _output(self, reply: dict, offset: int) -> np.ndarray:
         if not reply.get("ok"):

@@ -40,17 +40,6 @@ def add_score_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def _options(pairs: list[str]) -> dict:
-    options = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        try:
-            options[key] = json.loads(value)
-        except ValueError:
-            options[key] = value
-    return options
-
-
 def score_entry(
     challenge: str | Path,
     submission: str | Path,
@@ -112,13 +101,15 @@ def _summary(result: ScoreResult) -> str:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    from ..__main__ import _sandbox_options  # the grade command's KEY=VALUE parsing
+
     fast = args.fast or os.environ.get("KC_SCORE_FAST") == "1"
     result = score_entry(
         args.challenge,
         args.submission,
         fast=fast,
         seed_set=args.seed_set,
-        sandbox_options=_options(args.sandbox_option),
+        sandbox_options=_sandbox_options(args.sandbox_option),
     )
     if result.status != "scored":
         print(f"{result.status}: {result.reason_code}: {result.reason}", file=sys.stderr)
