@@ -162,7 +162,10 @@ def match_rows(
     unknown = [key for key in ids if key not in known]
     if unknown:
         examples = ", ".join(quote(key) for key in unknown[:EXAMPLES])
-        return "unknown-id", f"{len(unknown)} rows have ids not in the test set, e.g. {examples}"
+        return "unknown-id", (
+            f"{len(unknown)} rows have ids not in the test set, e.g. {examples} "
+            "(ids are compared as text, as written in test.csv)"
+        )
     if len(ids) < len(labels.ids):
         given = set(ids)
         missing = [key for key in labels.ids if key not in given]

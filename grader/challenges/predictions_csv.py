@@ -81,9 +81,12 @@ def read_header(rows, options: dict) -> list[str]:
             )
     extra = [name for name in header if name not in (id_column, target_column)]
     if extra:
+        hint = ""
+        if extra[0] in ("", "Unnamed: 0"):  # pandas' to_csv() writes its index by default
+            hint = " (an unnamed index column: with pandas, write to_csv(..., index=False))"
         raise Rejected(
             "extra-column",
-            f"unexpected column {quote(extra[0])}; the header must be "
+            f"unexpected column {quote(extra[0])}{hint}; the header must be "
             f"{id_column},{target_column} and nothing else",
         )
     return header

@@ -103,6 +103,12 @@ def test_bad_files_get_named_reasons(toys, tmp_path, data, code, says):
     assert says in assert_rejected(score(toys["accuracy"], tmp_path, data), code)
 
 
+def test_a_pandas_index_column_gets_a_hint(toys, tmp_path):
+    rows = [f"{n},{i},{y}" for n, (i, y) in enumerate(zip(IDS, CLASS_LABELS, strict=True))]
+    result = score(toys["accuracy"], tmp_path, entry_csv(rows, header=",id,label"))
+    assert "index=False" in assert_rejected(result, "extra-column")
+
+
 def test_a_label_that_is_not_a_class(toys, tmp_path):
     values = ["cat"] * 19 + ["horse"]
     reason = assert_rejected(
