@@ -89,15 +89,11 @@ def desk(cohort: Cohort, slug: str, blind: bool = False) -> Desk:
     if blind:
         counted.sort(key=lambda s: s.pk)
     else:
-        counted.sort(key=lambda s: (s.student.get_full_name() or s.student.username).lower())
+        counted.sort(key=lambda s: str(s.student).lower())
     rows = []
     for number, submission in enumerate(counted, 1):
         cells = waiting_cells.get(submission.pk, set())
-        label = (
-            f"#{number}"
-            if blind
-            else (submission.student.get_full_name() or submission.student.username)
-        )
+        label = f"#{number}" if blind else str(submission.student)
         rows.append(
             DeskRow(
                 submission=submission,

@@ -49,7 +49,8 @@ def _context(submission: Submission) -> dict:
     grade = submission.grade
     released = selectors.hidden_tests_released(submission.cohort, submission.assignment.slug)
     document = feedback_view.build(submission, hidden_released=released)
-    score = selectors.effective_score(submission)
+    # The student's document: grades by hand count once the instructor released them.
+    score = selectors.effective_score(submission, released_only=True)
     review = getattr(submission, "review", None)
     return {
         "submission": submission,
