@@ -8,7 +8,12 @@ history, frames, tracebacks) and print it or put it in an exception message. Two
    reason the test's own source prints, a numeric result stays for partial credit);
 2. in every other output of the notebook, each line of every hidden test is cut out, so a copy
    stashed in a variable and printed by a later cell does not leak either (encoded copies need
-   code the policy holds; see docs/grader.md, "Threat model").
+   code the policy holds; see docs/grader.md, "Threat model");
+3. a code cell that runs after the first cell with hidden tests shows no text either (as rule 1,
+   with ``AFTER_HIDDEN_NOTE``): the student's functions, called by the hidden tests, can record
+   the arguments they were given with no construct the policy holds, and a later cell could show
+   them. Scores are unchanged. An assignment that accepts the leak turns this off with the
+   source's ``kernelcamp.show_outputs_after_hidden_tests: true``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from .scoring import SKIP_PREFIX
 from .source import HIDDEN_BEGIN, HIDDEN_END
 
 HIDDEN_NOTE = "[output not shown: this test cell contains hidden tests]"
+AFTER_HIDDEN_NOTE = (
+    "[output not shown: this cell ran after hidden tests, whose arguments the code could have "
+    "recorded]"
+)
 REDACTED = "[hidden test]"
 #: Shorter hidden lines (``pass``, ``)``) say nothing and would redact ordinary output.
 MIN_LINE = 6
@@ -41,8 +50,10 @@ def hidden_lines(source: str) -> list[str]:
     return sorted(set(lines), key=len, reverse=True)
 
 
-def hide_outputs(cell: NotebookNode) -> None:
-    """Rule 1, for a cell that contains hidden tests (after it ran, before it is scored)."""
+def hide_outputs(cell: NotebookNode, note: str = HIDDEN_NOTE, keep_number: bool = True) -> None:
+    """Rule 1, for a cell that contains hidden tests (after it ran, before it is scored); rule
+    3 with ``note`` for a cell after one (a number result is kept only for a test cell's partial
+    credit)."""
     outputs: list[NotebookNode] = []
     noted = False
     for out in cell.get("outputs", []):
@@ -54,20 +65,19 @@ def hide_outputs(cell: NotebookNode) -> None:
                 NotebookNode(
                     output_type="error",
                     ename=ename,
-                    evalue="details hidden (this test cell contains hidden tests)",
-                    traceback=[f"{ename}: {HIDDEN_NOTE}"],
+                    evalue=f"details hidden {note}",
+                    traceback=[f"{ename}: {note}"],
                 )
             )
             continue
         if kind == "stream" and out.get("name") == "stderr":
-            outputs.append(
-                NotebookNode(output_type="stream", name="stderr", text=HIDDEN_NOTE + "\n")
-            )
+            outputs.append(NotebookNode(output_type="stream", name="stderr", text=note + "\n"))
             continue
         if kind == "execute_result":
             text = out.get("data", {}).get("text/plain", "")
             text = "".join(text) if isinstance(text, list) else str(text)
-            out.data = {"text/plain": text if _NUMBER.match(text) else "(hidden)"}
+            shown = keep_number and _NUMBER.match(text)
+            out.data = {"text/plain": text if shown else "(hidden)"}
             out.metadata = {}
             outputs.append(out)
             continue
@@ -85,9 +95,7 @@ def hide_outputs(cell: NotebookNode) -> None:
                 outputs.append(NotebookNode(output_type="stream", name="stdout", text=text))
                 continue
         if not noted:
-            outputs.append(
-                NotebookNode(output_type="stream", name="stdout", text=HIDDEN_NOTE + "\n")
-            )
+            outputs.append(NotebookNode(output_type="stream", name="stdout", text=note + "\n"))
             noted = True
     cell.outputs = outputs
 

@@ -25,7 +25,8 @@ from .bounds import bound_result
 from .device import Device
 from .execute import KILLED, OUTPUT_LIMIT, Executor
 from .feedback import short_page, summary_html
-from .hidden import hidden_lines, hide_outputs, redact_outputs, redact_text
+from .hidden import hide_outputs
+from .hidden_steps import redact_step, withhold_step
 from .limits import Limits
 from .policy import Hit, Policy, policy_for
 from .reference import CellBudget
@@ -220,7 +221,7 @@ def execute_step(ctx: Context) -> None:
         for cell in ctx.nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in ctx.verdicts and HIDDEN_BEGIN in master.cells[grade_id].source:
-                _hide_tracebacks(cell)
+                hide_outputs(cell)  # rule 1 of grader/hidden.py, before scoring
     finally:
         tail = kernel.log_tail(2000).strip()
         if tail:
@@ -235,60 +236,6 @@ def _flag_protocol(ctx: Context, executor: Executor) -> None:
         ctx.result.flag(R.REVIEW_NEEDED)
     if executor.late_outputs:
         ctx.log(f"{executor.late_outputs} output message(s) arrived after their cell: dropped")
-
-
-def _hide_tracebacks(cell: NotebookNode) -> None:
-    """A cell with hidden tests shows nothing the student's code produced (grader/hidden.py)."""
-    hide_outputs(cell)
-
-
-def redact_step(ctx: Context) -> None:
-    """No hidden test line in any output (before scoring: the outputs' kinds are kept)."""
-    if ctx.nb is None:
-        return
-    lines = sorted({line for _, line in _hidden_sources(ctx)}, key=len, reverse=True)
-    changed = redact_outputs(ctx.nb, lines)
-    # The kernel's own stdout/stderr (os.write(2, ...)) reach the result's log.
-    ctx.result.log = [redact_text(entry, lines) for entry in ctx.result.log]
-    if changed:
-        ctx.log(f"redact: hidden test lines cut from {changed} output(s)")
-
-
-def _hidden_sources(ctx: Context) -> list[tuple[int, str]]:
-    """(notebook index, hidden test line) for every cell with hidden tests."""
-    master = ctx.prepared.master
-    found = []
-    for index, cell in enumerate(ctx.nb.cells):
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in master.cells and HIDDEN_BEGIN in master.cells[grade_id].source:
-            found += [(index, line) for line in hidden_lines(master.cells[grade_id].source)]
-    return found
-
-
-WITHHELD = "[output withheld until a person has reviewed the submission]"
-
-
-def withhold_step(ctx: Context) -> None:
-    """After a policy hit, nothing a cell printed after the first hidden test reaches the
-    feedback (it could carry an encoded copy of the hidden tests); scores are already set."""
-    if ctx.nb is None or not ctx.hits:
-        return
-    hidden = _hidden_sources(ctx)
-    if not hidden:
-        return
-    first_hidden = min(index for index, _ in hidden)
-    later_ids = set()
-    for cell in ctx.nb.cells[first_hidden + 1 :]:
-        later_ids.add(cell.metadata.get("nbgrader", {}).get("grade_id"))
-        if cell.cell_type == "code" and cell.get("outputs"):
-            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=WITHHELD + "\n")]
-    for result in ctx.result.cells:
-        if result.grade_id in later_ids and result.status in (R.FAILED, R.ERROR):
-            result.message = f"{result.status} {WITHHELD}"
-    ctx.result.log = [
-        "kernel log: " + WITHHELD if entry.startswith("kernel log:") else entry
-        for entry in ctx.result.log
-    ]
 
 
 def hold_step(ctx: Context) -> None:

@@ -6,6 +6,7 @@ and the next honest submission still gets full marks.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import stat
@@ -20,9 +21,19 @@ from .conftest import TEST_LIMITS, build, fixture_bytes, sandbox_uids
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def showing_source(source):
+    """The fixture source with every output shown: these tests read what the attack's later
+    cells printed (fork counts, refusals), which rule 3 of grader/hidden.py hides otherwise."""
+    shown = copy.deepcopy(source)
+    shown.metadata.setdefault("kernelcamp", {})["show_outputs_after_hidden_tests"] = True
+    return shown
+
+
 @pytest.fixture
-def grade(worker, source):
+def grade(worker, showing_source):
     """Grade an attack, then check that an honest submission right after still scores 5/5."""
+    source = showing_source
 
     def run(data, name="attack.ipynb"):
         result = worker.grade(source, data, name=name)
