@@ -178,7 +178,12 @@ def own_row(challenge: Challenge, board: str, competitor: str) -> BoardRow | Non
 def _key(challenge: Challenge, board: str, live: bool, fmt: str) -> str:
     language = translation.get_language() or "en"
     view = "live" if live else "frozen"
-    return f"kc:board:{challenge.pk}:{challenge.board_version}:{board}:{view}:{fmt}:{language}"
+    # The publication time too: a challenge made again under a reused id (tests roll back) must
+    # not find the old one's tables.
+    born = int(challenge.published_at.timestamp() * 1e6)
+    return (
+        f"kc:board:{challenge.pk}:{born}:{challenge.board_version}:{board}:{view}:{fmt}:{language}"
+    )
 
 
 def rendered(challenge: Challenge, board: str, live: bool) -> str:

@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 #: The harness enforces the challenge's own time limit; this only catches a harness that hangs.
 OUTER_MARGIN_S = 60.0
-#: What a ranked entry may not carry (docs/challenges.md: flagged entries are not ranked).
-UNRANKED_FLAGS = {"too-fast"}
+#: Any flag the harness raises ("too-fast", "faster-than-roofline"...) keeps a scored entry off
+#: the board until an organizer ranks it (docs/challenges.md).
 _OUTCOMES = {0: "scored", 3: "rejected"}
 
 
@@ -141,11 +141,7 @@ def record_result(entry_id: int, attempt: int, result: dict) -> bool:
             entry.public_score = _score(result.get("public")) if status == "scored" else None
             entry.private_score = _score(result.get("private")) if status == "scored" else None
             entry.status = Entry.Status.SCORED if status == "scored" else Entry.Status.REJECTED
-            entry.ranked = (
-                status == "scored"
-                and entry.public_score is not None
-                and not UNRANKED_FLAGS & set(flags)
-            )
+            entry.ranked = status == "scored" and entry.public_score is not None and not flags
             ranked_by = result.get("ranked_by")
             if ranked_by in Challenge.RankedBy.values and ranked_by != challenge.ranked_by:
                 Challenge.objects.filter(pk=challenge.pk).update(ranked_by=ranked_by)

@@ -174,7 +174,7 @@ def challenge_board(request, slug: str, challenge: str):
             "may_see_private": selectors.may_see_board(
                 request.user, challenge, BoardRow.Board.PRIVATE
             ),
-            "show_nav": authenticated and can(request.user, "event.view", challenge.event),
+            "show_nav": authenticated and can(request.user, "contest.view", challenge),
         },
     )
 
