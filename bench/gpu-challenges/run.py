@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from grader.__main__ import _sandbox_options  # noqa: E402  (the score command's KEY=VALUE)
 from grader.challenges.kernel import KernelScorer  # noqa: E402
 from grader.challenges.spec import ChallengeSpec, load_challenge  # noqa: E402
 from grader.device import resolve_device  # noqa: E402
@@ -79,7 +80,8 @@ def entry_paths(spec: ChallengeSpec, names: list[str]) -> dict[str, Path]:
 def score_repeatedly(spec: ChallengeSpec, entries: dict[str, Path], args) -> dict:
     report = {"challenge": spec.slug, "device": spec.kernel.device, "entries": {}}
     report["shapes"] = list(spec.kernel.shapes)
-    with KernelScorer(spec, seed_set=args.seed_set) as scorer:
+    options = _sandbox_options(args.sandbox_option)
+    with KernelScorer(spec, seed_set=args.seed_set, sandbox_options=options) as scorer:
         for name, path in entries.items():
             runs = []
             for repeat in range(args.repeats):
@@ -182,6 +184,13 @@ def main() -> int:
         help="entry files of the challenge folder to score, by name (default reference,baseline)",
     )
     parser.add_argument("--seed-set", choices=("public", "private", "both"), default="both")
+    parser.add_argument(
+        "--sandbox-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="process sandbox option, as for python -m grader score",
+    )
     args = parser.parse_args()
 
     device = resolve_device("auto")
