@@ -17,7 +17,6 @@ ERROR = "error"
 # Flags on a scored result: scored, but not ranked until an organizer reviews it.
 TOO_FAST = "too-fast"
 FASTER_THAN_ROOFLINE = "faster-than-roofline"
-NOISY = "noisy"
 
 EXIT_SCORED, EXIT_REJECTED, EXIT_BAD_CHALLENGE, EXIT_SANDBOX, EXIT_GRADER = 0, 3, 4, 5, 6
 

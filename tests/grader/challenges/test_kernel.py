@@ -36,3 +36,29 @@ def test_a_rejected_result_carries_no_score():
     result.status, result.reason_code = "rejected", "wrong-output"
     assert json.loads(result.to_json())["public"]["score"] is None
     assert result.exit_code == 3
+
+
+def test_too_fast_and_faster_than_roofline_are_flagged_not_rejected():
+    from types import SimpleNamespace
+
+    from grader.challenges.kernel import KernelScorer
+    from grader.challenges.result import Timing
+
+    spec = SimpleNamespace(kernel=SimpleNamespace(max_speedup_flag=10.0))
+    scorer = SimpleNamespace(spec=spec, bandwidth=10e9)  # 10 GB/s measured in the same run
+
+    def timing(entry_s: float, reference_s: float) -> Timing:
+        return Timing({"n": 1}, "public", entry_s, reference_s, reference_s / entry_s, 0.01, 10)
+
+    plain = ScoreResult("x", "kernel")
+    KernelScorer._record(scorer, plain, "public", [(timing(1e-3, 2e-3), 1_000_000)])
+    assert plain.flags == [] and math.isclose(plain.public["score"], 2.0)
+
+    fast = ScoreResult("x", "kernel")
+    KernelScorer._record(scorer, fast, "public", [(timing(1e-3, 2e-2), 1_000_000)])
+    assert fast.flags == ["too-fast"] and fast.status == "scored"
+
+    # 100 MB moved in 1 ms is 100 GB/s, ten times what this machine copies.
+    roof = ScoreResult("x", "kernel")
+    KernelScorer._record(scorer, roof, "public", [(timing(1e-3, 2e-3), 100_000_000)])
+    assert roof.flags == ["faster-than-roofline"]
