@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit import record
 from grading.models import ManualGrade, ManualGradeRelease, Submission
 from learning.models import Cohort
 
@@ -65,6 +66,10 @@ def grade_by_hand(
                 _("Extra credit of %(cell)s cannot be negative.") % {"cell": entry.cell_id}
             )
     saved: dict[str, ManualGrade] = {}
+    before = {
+        m.cell_id: _as_dict(m)
+        for m in submission.manual_grades.filter(cell_id__in=[e.cell_id for e in entries])
+    }
     with transaction.atomic():
         for entry in entries:
             if entry.empty:
@@ -80,7 +85,16 @@ def grade_by_hand(
                     "graded_by": by,
                 },
             )
+        after = {cell_id: _as_dict(m) for cell_id, m in saved.items()}
+        if before != after:
+            record(
+                by, "grading.manual_grade", submission, before, after, subject=submission.student
+            )
     return saved
+
+
+def _as_dict(grade: ManualGrade) -> dict:
+    return {"score": grade.score, "extra_credit": grade.extra_credit, "comment": grade.comment}
 
 
 def release_manual_grades(cohort: Cohort, assignment_slug: str, by=None) -> ManualGradeRelease:
@@ -90,12 +104,18 @@ def release_manual_grades(cohort: Cohort, assignment_slug: str, by=None) -> Manu
         raise ManualGradingError(
             _("This cohort has no assignment %(slug)s.") % {"slug": assignment_slug}
         )
-    release, _created = ManualGradeRelease.objects.get_or_create(
+    release, created = ManualGradeRelease.objects.get_or_create(
         cohort=cohort, assignment_slug=assignment_slug, defaults={"released_by": by}
     )
+    if created:
+        record(by, "grading.manual_release", cohort, None, {"assignment": assignment_slug})
     return release
 
 
-def withdraw_manual_grades(cohort: Cohort, assignment_slug: str) -> None:
+def withdraw_manual_grades(cohort: Cohort, assignment_slug: str, by=None) -> None:
     """Hide the grades by hand again (a release made by mistake)."""
-    ManualGradeRelease.objects.filter(cohort=cohort, assignment_slug=assignment_slug).delete()
+    deleted, _rows = ManualGradeRelease.objects.filter(
+        cohort=cohort, assignment_slug=assignment_slug
+    ).delete()
+    if deleted:
+        record(by, "grading.manual_withdrawn", cohort, {"assignment": assignment_slug}, None)

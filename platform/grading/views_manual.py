@@ -150,7 +150,7 @@ def release(request, pk: int, slug: str):
     require(request.user, "manual.release", cohort)
     try:
         if request.POST.get("withdraw"):
-            withdraw_manual_grades(cohort, slug)
+            withdraw_manual_grades(cohort, slug, by=request.user)
             messages.success(request, _("Grades by hand are hidden from the students again."))
         else:
             release_manual_grades(cohort, slug, by=request.user)

@@ -79,6 +79,11 @@ def test_total_is_autograde_plus_grades_by_hand_on_every_page(published, people)
     )
     assert response.status_code == 302
     assert ManualGrade.objects.get(submission=submission, cell_id="essay").graded_by == people["ta"]
+    from audit.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="grading.manual_grade")
+    assert (entry.actor, entry.subject, entry.before) == (people["ta"], student, {})
+    assert entry.after["essay"]["score"] == 1.5
     assert (
         "1 of 1 graded" in ta.get(reverse("manual-desk", args=[cohort.pk, "add"])).content.decode()
     )
@@ -96,6 +101,9 @@ def test_total_is_autograde_plus_grades_by_hand_on_every_page(published, people)
     assert "<strong>3</strong> / 5" in before and "say why the square" not in before
     assert ta.post(reverse("manual-release", args=[cohort.pk, "add"])).status_code == 403
     assert instructor.post(reverse("manual-release", args=[cohort.pk, "add"])).status_code == 302
+    assert AuditEntry.objects.filter(
+        action="grading.manual_release", actor=people["instructor"]
+    ).exists()
     after = mine.get(reverse("submission-detail", args=[submission.pk])).content.decode()
     assert "<strong>5</strong> / 5" in after and "say why the square" in after
     cohort_page = mine.get(reverse("cohort-detail", args=[cohort.pk])).content.decode()
