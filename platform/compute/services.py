@@ -185,8 +185,7 @@ def _start_when_free(backend, name: str, slug: str, groups: set[str] = frozenset
         try:
             if not account:
                 backend.ensure_account(name)
-                # Before the spawn: the spawner reads the groups to mount the team folders.
-                backend.sync_team_groups(name, set(groups))
+                _sync_team_groups(backend, name, groups)
                 account = True
             return backend.start(name, {"profile": slug})
         except HubTimeout:
@@ -205,6 +204,17 @@ def _start_when_free(backend, name: str, slug: str, groups: set[str] = frozenset
                 raise
         time.sleep(delay)
         delay = min(delay * 1.5, 5.0)
+
+
+def _sync_team_groups(backend, name: str, groups: set[str]) -> None:
+    """Before the spawn: the spawner reads the groups to mount the team folders. A hub that
+    refuses the groups still gets the launch (without the team folder), logged."""
+    try:
+        backend.sync_team_groups(name, set(groups))
+    except (HubTimeout, HubUnavailable):
+        raise
+    except HubError as exc:
+        log.warning("team groups of %s not synced, no team folder this time: %s", name, exc)
 
 
 def _server_exists(backend, name: str) -> bool:

@@ -1,5 +1,6 @@
 """A small running hackathon for `manage.py load_demo`: phases around now, two teams with
-projects, a looking-for-a-team note, a weighted rubric and an assigned judge."""
+projects, a looking-for-a-team note, a weighted rubric, an assigned judge and a help queue
+(`manage.py seed_compute --demo` gives it a GPU pool and each team its hours)."""
 
 from __future__ import annotations
 
@@ -96,4 +97,7 @@ def load_demo_event(organization, organizer, participants: list, make_user: Call
     set_looking(event, loner, "numba-cuda, profiling")
     post_announcement(event, organizer, "Final submissions close in 22 hours. Mentors in room 2.")
     assign_judges(event, 1)
+    from helpqueue.demo import load_demo_help
+
+    lines += load_demo_help(event, [first, second, *rest, loner][-3:], mentor)
     return lines + load_demo_challenges(event)

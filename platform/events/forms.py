@@ -118,6 +118,7 @@ class PrizeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["track"].queryset = event.tracks.all()
         self.fields["track"].required = False
+        self.fields["track"].label = _("Track")
 
     class Meta:
         model = Prize

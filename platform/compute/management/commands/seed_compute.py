@@ -1,4 +1,5 @@
-"""Default GPU profiles, and for the demo: the simulator profile and GPU-hours for its cohort."""
+"""Default GPU profiles, and for the demo: the simulator profile and GPU-hours for its cohort
+and for the demo hackathon's teams."""
 
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ class Command(BaseCommand):
         ProfileGrant.objects.get_or_create(profile=simulator, cohort=cohort)
         org = cohort.course.organization_id
         Allocation.objects.get_or_create(
-            organization_id=org, cohort=None, user=None, defaults={"gpu_hours": 100}
+            organization_id=org,
+            cohort=None,
+            event=None,
+            user=None,
+            team=None,
+            defaults={"gpu_hours": 100},
         )
         Allocation.objects.get_or_create(
             organization_id=org,
@@ -37,3 +43,21 @@ class Command(BaseCommand):
             defaults={"gpu_hours": 20, "per_user_gpu_hours": 2},
         )
         self.stdout.write(f"granted {simulator.slug} and 2 GPU-hours per student to {cohort}")
+        self._demo_event(simulator)
+
+    def _demo_event(self, simulator: GpuProfile) -> None:
+        """The demo hackathon: the simulator for its teams, 40 GPU-hours, 4 per team."""
+        from events.demo import DEMO_EVENT
+        from events.models import Event
+
+        event = Event.objects.filter(slug=DEMO_EVENT).first()
+        if event is None:
+            return
+        ProfileGrant.objects.get_or_create(profile=simulator, event=event)
+        Allocation.objects.get_or_create(
+            organization_id=event.organization_id,
+            event=event,
+            team=None,
+            defaults={"gpu_hours": 40, "per_team_gpu_hours": 4, "note": "demo hackathon"},
+        )
+        self.stdout.write(f"granted {simulator.slug} and 4 GPU-hours per team to {event}")
