@@ -53,6 +53,8 @@ from .view import (
 #: One registry of sandbox uids per machine, whatever a sandbox's base directory: two graders
 #: must never hand the same uid to two kernels at once.
 SLOT_LOCKS = Path("/var/tmp/kernelcamp-sandbox/.slots")
+#: The kernel's ipc/ tmpfs: its sockets only.
+IPC_DIR_BYTES = 1024**2
 
 
 class ProcessKernel(KernelHandle):
@@ -262,6 +264,9 @@ class ProcessSandbox(Sandbox):
         scratch = []
         if slot is not None:
             scratch = [[path, lim.max_disk_bytes // 4] for path in SCRATCH]
+            # The kernel's sockets: on a tmpfs of its own too, so that nothing it can write
+            # lies on the real disk (the grader reaches them through /proc/PID/root).
+            scratch.append([str(root / "ipc"), IPC_DIR_BYTES])
             scratch.append([str(work), lim.max_disk_bytes])
         return KernelSpec(
             connection_file=str(conn_file),
@@ -281,18 +286,24 @@ class ProcessSandbox(Sandbox):
 
     def _start(self, root: Path, slot: Slot | None) -> ProcessKernel:
         os.chmod(root, 0o711 if slot else 0o700)
-        run, work = root / "run", root / "work"
-        run.mkdir(mode=0o700)
-        work.mkdir(mode=0o700)
-        (root / "hold").mkdir(mode=0o700)
+        run, work, ipc = root / "run", root / "work", root / "ipc"
+        for path in (run, work, ipc, root / "hold"):
+            path.mkdir(mode=0o700)
+        # With a uid of its own, nothing the kernel can write lies on the real disk: run/ (its
+        # connection file; the host may put sockets there for it) can be passed through but not
+        # written, and its own sockets are made in ipc/, a small tmpfs in its view.
+        sockets = ipc if slot else run
         if slot is not None:
-            for path in (run, work):
-                os.chown(path, slot.uid, slot.gid)
+            os.chmod(run, 0o711)
+            os.chown(work, slot.uid, slot.gid)
         conn_file = run / "kernel.json"
         key = secrets.token_hex(32).encode()
-        _, info = write_connection_file(str(conn_file), ip=str(run / "s"), transport="ipc", key=key)
+        _, info = write_connection_file(
+            str(conn_file), ip=str(sockets / "s"), transport="ipc", key=key
+        )
         if slot is not None:
-            os.chown(conn_file, slot.uid, slot.gid)
+            os.chown(conn_file, 0, slot.gid)
+            os.chmod(conn_file, 0o640)
         lim = self.limits
         spec = self._spec(root, slot, conn_file)
         cgroup, cgroup_note = None, ""
@@ -321,13 +332,18 @@ class ProcessSandbox(Sandbox):
         # one `print` of a gigabyte must not exhaust the grader's memory.
         context = zmq.Context()
         context.setsockopt(zmq.MAXMSGSIZE, max(4 * lim.output_stop_bytes, 32 * 1024**2))
+        signal_pid = proc.pid
+        if self.view and isinstance(proc, subprocess.Popen):
+            signal_pid = _bwrap_child(proc, lim.startup_timeout)
+        if slot is not None:
+            # The supervisor shares the kernel's mount namespace: its root shows the ipc/ tmpfs.
+            info = {**info, "ip": f"/proc/{signal_pid}/root{sockets}/s"}
         client = BlockingKernelClient(context=context)
         client.load_connection_info(info)
         client.start_channels()
         kernel = ProcessKernel(proc, client, root, log_path, slot, [], cgroup)
+        kernel.signal_pid = signal_pid
         try:
-            if self.view and isinstance(proc, subprocess.Popen):
-                kernel.signal_pid = _bwrap_child(proc, lim.startup_timeout)
             _wait_ready(kernel, lim.startup_timeout)
         except BaseException:
             kernel.close()

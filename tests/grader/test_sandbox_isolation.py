@@ -122,6 +122,40 @@ def test_nothing_outlives_a_submission(sandbox):
         second.close()
 
 
+def test_nothing_the_kernel_writes_lies_on_the_real_disk(sandbox):
+    """Its sockets live on a small tmpfs of its own; the directory the host shares with it
+    (run/: its connection file, sockets the host makes for it) can be passed through, not
+    written: nothing the kernel writes lands on the grader's disk, past the disk cap."""
+    kernel = sandbox.start_kernel()
+    ipc_dir, run_dir = kernel.root / "ipc", kernel.root / "run"
+    writes = [
+        (ipc_dir / "big", 3_000_000),
+        (run_dir / "big", 1),
+        (run_dir / "kernel.json", 1),
+    ]
+    code = f"""
+import os
+print(sorted(os.listdir({str(ipc_dir)!r})))
+for path, size in {[(str(p), n) for p, n in writes]!r}:
+    try:
+        with open(path, "ab") as fh:
+            fh.write(b"x" * size)
+        print("wrote", path)
+    except OSError as exc:
+        print("refused", exc.errno)
+"""
+    try:
+        out, run, errors = _run(kernel, code)
+        assert run.status == "ok" and not errors, (out, errors, run.message)
+        lines = out.splitlines()
+        assert lines[0].startswith("['s-"), out  # the kernel's sockets, in its own view
+        assert lines[1:] == ["refused 28", "refused 13", "refused 13"], out  # ENOSPC, EACCES
+        assert list(ipc_dir.iterdir()) == []  # on the real disk: nothing
+        assert sorted(p.name for p in run_dir.iterdir()) == ["kernel.json"]
+    finally:
+        kernel.close()
+
+
 def test_a_kernel_sees_only_its_own_processes_and_files(sandbox):
     kernel = sandbox.start_kernel()
     try:
