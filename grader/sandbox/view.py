@@ -100,6 +100,10 @@ def bwrap_view(device: Device, base_dir: Path, visible: list[str]) -> list[str]:
             view += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             view += ["--ro-bind", top, top]
+    # bwrap makes /etc (a parent of the files bound below) mode 0700: the sandbox uid could not
+    # reach one of them, the dynamic linker's cache included (an exec'd kernel then could not
+    # find libcudart, and numba.cuda failed to import).
+    view += ["--perms", "0755", "--dir", "/etc"]
     for name in ETC_VISIBLE:
         view += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     view += ["--proc", "/proc", "--dev", "/dev"]
