@@ -130,8 +130,9 @@ class Device:
             if self._flush is None:
                 attrs = self.cuda.get_current_device()
                 size = 2 * getattr(attrs, "L2_CACHE_SIZE", 1 << 23)
-                self._flush = self.cuda.to_device(np.zeros(max(size, 1 << 24), dtype=np.uint8))
-            self._flush.copy_to_device(np.zeros(self._flush.shape[0], dtype=np.uint8))
+                self._zeros = np.zeros(max(size, 1 << 24), dtype=np.uint8)
+                self._flush = self.cuda.to_device(self._zeros)
+            self._flush.copy_to_device(self._zeros)  # every line of L2 written over
         self.synchronize()
 
     def synchronize(self):
