@@ -229,6 +229,7 @@ def gradebook(cohort: Cohort) -> tuple[list, list[GradebookRow]]:
     for assignment in assignments:
         assignment.counting_rule = rules[assignment.slug]
     counted = counted_submissions(cohort)
+    _attach_waiting_by_hand(list(counted.values()))
     overrides = _overrides(cohort)
     students = [
         e.user
@@ -246,12 +247,28 @@ def gradebook(cohort: Cohort) -> tuple[list, list[GradebookRow]]:
     return assignments, rows
 
 
+def _attach_waiting_by_hand(submissions: list[Submission]) -> None:
+    """One query for the whole gradebook instead of one per cell: each valid submission gets
+    `_cells_by_hand`, the ids of its cells the grader left for a person."""
+    valid = {s.pk: s for s in submissions if is_valid(s)}
+    for submission in valid.values():
+        submission._cells_by_hand = set()
+    rows = CellScore.objects.filter(
+        grade__submission__in=list(valid), status=NEEDS_MANUAL, counted=True
+    ).values_list("grade__submission_id", "cell_id")
+    for submission_id, cell_id in rows:
+        valid[submission_id]._cells_by_hand.add(cell_id)
+
+
 def cells_waiting_by_hand(submission: Submission) -> int:
     """Cells of a graded submission that wait for a person: the grader left them (tasks and
     answered written or code answers) and nobody has scored them yet."""
     scored = {m.cell_id for m in submission.manual_grades.all() if m.score is not None}
-    waiting = submission.grade.cells.filter(status=NEEDS_MANUAL, counted=True)
-    return sum(1 for cell_id in waiting.values_list("cell_id", flat=True) if cell_id not in scored)
+    by_hand = getattr(submission, "_cells_by_hand", None)
+    if by_hand is None:
+        waiting = submission.grade.cells.filter(status=NEEDS_MANUAL, counted=True)
+        by_hand = set(waiting.values_list("cell_id", flat=True))
+    return len(by_hand - scored)
 
 
 def score_distribution(cohort: Cohort) -> dict[str, list[float]]:
