@@ -40,6 +40,7 @@ ALLOWED_ATTRIBUTES = {"th": ["colspan", "rowspan"], "td": ["colspan", "rowspan"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _BASE64 = re.compile(r"\A[A-Za-z0-9+/=\s]*\Z")
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|\Z)", re.I | re.S)
 _MATH = re.compile(
     r"(?P<display>\$\$(?P<d1>.+?)\$\$|\\\[(?P<d2>.+?)\\\])|(?P<inline>\$(?P<i1>[^$\n]+?)\$|\\\((?P<i2>.+?)\\\))",
     re.S,
@@ -61,7 +62,7 @@ class Output:
 class Block:
     """One cell of the notebook as the feedback page shows it."""
 
-    kind: str  # "prose", "code", "answer", "test"
+    kind: str  # "prose" (the instructor's), "notes" (the student's prose), "code", "answer", "test"
     grade_id: str = ""
     source: str = ""
     prose: SafeString = field(default_factory=lambda: mark_safe(""))
@@ -93,8 +94,11 @@ def _text(value) -> str:
 
 def sanitize_html(document: str) -> SafeString:
     """Untrusted HTML reduced to structure: no styles, classes, ids, links, media or scripts."""
+    # The allow-list strips tags but keeps their text; a script's or style sheet's text is
+    # noise, not content.
+    document = _SCRIPT_OR_STYLE.sub("", document[: MAX_TEXT_CHARS * 5])
     cleaned = bleach.clean(
-        document[: MAX_TEXT_CHARS * 5],
+        document,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         protocols=[],
@@ -186,6 +190,14 @@ def _graded_cells(notebook_json: str) -> dict[str, dict]:
     return found
 
 
+def _release_markdown(notebook_json: str) -> set[str]:
+    try:
+        cells = json.loads(notebook_json).get("cells", [])
+    except (ValueError, AttributeError, RecursionError):
+        return set()
+    return {_text(c.get("source")) for c in cells if c.get("cell_type") == "markdown"}
+
+
 def _student_cells(submission: Submission) -> list:
     try:
         cells = json.loads(bytes(submission.notebook)).get("cells", [])
@@ -199,6 +211,7 @@ def build(submission: Submission, hidden_released: bool) -> FeedbackDocument:
     grade = submission.grade
     assignment = grade.graded_against
     released = _graded_cells(assignment.release_notebook)
+    given_prose = _release_markdown(assignment.release_notebook)
     source = _graded_cells(assignment.source_notebook)
     results = list(grade.cells.all())
     by_id = {r.cell_id: r for r in results}
@@ -214,7 +227,10 @@ def build(submission: Submission, hidden_released: bool) -> FeedbackDocument:
         if grade_id and grade_id in seen:
             continue  # a copied cell: the grader counted the first copy only
         seen.add(grade_id)
-        blocks.append(_block(cell, grade_id, released, source, by_id, hidden_released))
+        block = _block(cell, grade_id, released, source, by_id, hidden_released)
+        if block.kind == "notes" and _text(cell.get("source")) in given_prose:
+            block.kind = "prose"  # the instructor's text, as released and unchanged
+        blocks.append(block)
     for grade_id, result in by_id.items():  # a graded cell the student's notebook lost
         if grade_id not in seen:
             blocks.append(
@@ -234,7 +250,7 @@ def _block(cell, grade_id, released, source, by_id, hidden_released) -> Block:
             if trusted
             else _text(cell.get("source"))
         )
-        kind = "answer" if master_meta.get("solution") else "prose"
+        kind = "answer" if master_meta.get("solution") else "prose" if trusted else "notes"
         return Block(kind, grade_id, prose=render_markdown(text), result=result)
     if cell.get("cell_type") != "code":
         return Block("code", grade_id, source=_cut(_text(cell.get("source"))))

@@ -71,3 +71,27 @@ def answer_notebook(code: str) -> bytes:
     release = nbformat.from_dict(json.loads(notebook_bytes(make_release(tiny_notebook()))))
     release.cells[1].source = code
     return notebook_bytes(release)
+
+
+# An answer with some shape of its own, and a copy of it with names, comments and constants changed.
+ORIGINAL = '''def add(a, b):
+    """Adds two numbers, carefully."""
+    total = 0
+    for value in (a, b):
+        if isinstance(value, bool):
+            raise TypeError("booleans are not numbers here")
+        total = total + value
+    checked = [total for _ in range(1)]
+    return checked[0]
+'''
+# The same answer, renamed, re-commented, constants changed: a copy.
+COPIED = """def add(x, y):
+    # my own approach
+    acc = 0
+    for item in (x, y):
+        if isinstance(item, bool):
+            raise TypeError("no bools please")
+        acc = acc + item
+    res = [acc for _unused in range(3)]
+    return res[0]
+"""

@@ -11,32 +11,11 @@ from grading.models import Submission
 from learning.models import Enrolment
 from learning.services.enrolment import enrol
 from tests.site.factories import make_user
-from tests.site.feedback_helpers import answer_notebook
+from tests.site.feedback_helpers import COPIED, ORIGINAL, answer_notebook
 from tests.site.grading_helpers import grader_result, held_review, student_notebook
 
 pytestmark = pytest.mark.django_db
 
-ORIGINAL = '''def add(a, b):
-    """Adds two numbers, carefully."""
-    total = 0
-    for value in (a, b):
-        if isinstance(value, bool):
-            raise TypeError("booleans are not numbers here")
-        total = total + value
-    checked = [total for _ in range(1)]
-    return checked[0]
-'''
-# The same answer, renamed, re-commented, constants changed: a copy.
-COPIED = """def add(x, y):
-    # my own approach
-    acc = 0
-    for item in (x, y):
-        if isinstance(item, bool):
-            raise TypeError("no bools please")
-        acc = acc + item
-    res = [acc for _unused in range(3)]
-    return res[0]
-"""
 INDEPENDENT = [
     "def add(a, b):\n    return a + b\n",
     "def add(a, b):\n    import operator\n\n    return operator.add(a, b)\n",
