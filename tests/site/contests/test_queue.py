@@ -47,16 +47,19 @@ def test_a_flooding_team_does_not_starve_another_team_or_event():
     assert served[1] == late_other_event  # then the event that was never served
 
 
-def test_contest_tokens_go_below_cohort_grading():
+def test_a_worker_serving_both_queues_takes_cohort_grading_before_any_entry():
+    """django-tasks-db hands a worker the ready task of highest priority first: a flood of entry
+    tokens queued earlier still waits behind a notebook handed in later."""
     from django_tasks_db.models import DBTaskResult
 
-    world = contest_world()
-    services.submit_entry(world["challenge"], world["a1"], CSV, "p.csv")
-    from django.db import transaction  # noqa: F401
+    from grading.tasks import grade_submission
 
-    queue.enqueue_token()
-    token = DBTaskResult.objects.filter(queue_name="contests").first()
-    assert token.priority < 0  # django-tasks-db serves higher priorities first
+    for _ in range(5):
+        queue.enqueue_token()
+    grade_submission.enqueue(12345)
+    picked = DBTaskResult.objects.ready().filter(queue_name__in=["grading", "contests"])
+    assert picked.get_locked().queue_name == "grading"
+    assert DBTaskResult.objects.filter(queue_name="contests").count() == 5
 
 
 def test_an_expired_lease_is_taken_back_and_the_old_claim_cannot_write():
