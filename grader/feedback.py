@@ -21,6 +21,7 @@ from nbformat import NotebookNode
 
 from . import result as R
 from .limits import BOUNDS
+from .messages import STATUS_KO, SUMMARY_KO, both, summary_language_css
 
 #: Loads nothing, runs nothing; inline styles and data: images only.
 FRAME_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
@@ -131,23 +132,51 @@ def isolate(nb: NotebookNode) -> tuple[NotebookNode, dict[str, str]]:
 
 
 def summary_html(cells: list[R.CellResult], score: float, max_score: float, held: float) -> str:
-    """The grader's own account of the score, placed first on the page."""
+    """The grader's own account of the score, placed first on the page, in English and Korean
+    (the page's ``lang``, set by the site, shows one: grader/messages.py)."""
+    ko = SUMMARY_KO
+
+    def result_cell(c: R.CellResult) -> str:
+        english, korean = html.escape(c.status), html.escape(STATUS_KO.get(c.status, c.status))
+        if c.held:
+            english += " (held for review)"
+            korean += f" ({ko['held for review']})"
+        return both(english, korean)
+
+    def points_cell(c: R.CellResult) -> str:
+        points = f"{c.points:g} / {c.max_points:g}"
+        if c.counted:
+            return points
+        return both(f"{points} (not counted)", f"{points} ({ko['not counted']})")
+
     rows = "".join(
-        f"<tr><td><code>{html.escape(c.grade_id)}</code></td><td>{html.escape(c.status)}"
-        f"{' (held for review)' if c.held else ''}</td>"
-        f"<td>{c.points:g} / {c.max_points:g}{'' if c.counted else ' (not counted)'}</td></tr>"
+        f"<tr><td><code>{html.escape(c.grade_id)}</code></td><td>{result_cell(c)}</td>"
+        f"<td>{points_cell(c)}</td></tr>"
         for c in cells
     )
     held_line = (
-        f"<p><b>{held:g} points are held</b> until an instructor reviews them.</p>" if held else ""
+        "<p><b>"
+        + both(f"{held:g} points are held", f"{held:g}{ko['points are held']}")
+        + "</b> "
+        + both("until an instructor reviews them.", ko["until an instructor reviews them."])
+        + "</p>"
+        if held
+        else ""
     )
+    note = (
+        "Written by the grader. Your notebook's own output is shown below in framed boxes and "
+        "cannot change this summary."
+    )
+    total = f"{score:g} / {max_score:g}"
+    score_line = both(f"Score: {total}", f"{ko['Score']}: {total}")
+    heads = "".join(f"<th>{both(word, ko[word])}</th>" for word in ("Test", "Result", "Points"))
     return (
-        '<div id="kc-grader-summary" style="position:relative;z-index:2147483647;'
+        summary_language_css()
+        + '<div id="kc-grader-summary" style="position:relative;z-index:2147483647;'
         'background:#f5f7fa;border:2px solid #2b5797;padding:0.6em 1em;margin:0.5em 1em">'
-        f"<h3>Score: {score:g} / {max_score:g}</h3>{held_line}"
-        '<table class="table table-condensed"><tr><th>Test</th><th>Result</th><th>Points</th></tr>'
-        f"{rows}</table><p><small>Written by the grader. Your notebook's own output is shown "
-        "below in framed boxes and cannot change this summary.</small></p></div>"
+        f"<h3>{score_line}</h3>{held_line}"
+        f'<table class="table table-condensed"><tr>{heads}</tr>'
+        f"{rows}</table><p><small>{both(note, ko[note])}</small></p></div>"
     )
 
 
