@@ -121,11 +121,17 @@ def upload_to_feedback(source: bytes, submission: bytes, limits: Limits) -> dict
         warm = time.monotonic() - t0
         assert result.feedback_html and result.score == result.max_score, result.reasons
     with Worker(limits, device="simulator", sandbox="process", warm=False) as worker:
+        # The source is prepared (and its reference run made) once per worker, not per upload.
         t0 = time.monotonic()
-        result = worker.grade(read_notebook(source, SOURCE.name), submission, name="upload.ipynb")
+        prepared = worker.prepare(read_notebook(source, SOURCE.name))
+        prepare = time.monotonic() - t0
+        t0 = time.monotonic()
+        result = worker.grade(prepared, submission, name="upload.ipynb")
         cold = time.monotonic() - t0
     return {
         "warm_s": warm,
         "cold_s": cold,
+        "prepare_s": prepare,
+        "cell_limit": prepared.budget.origin if prepared.budget else None,
         "steps": [line for line in result.log if "step" in line],
     }

@@ -174,6 +174,10 @@ def main() -> int:
         f"upload-to-feedback, one correct submission: {upload['warm_s']:.2f} s on an idle warm "
         f"worker (goal < 10 s); {upload['cold_s']:.2f} s with no warm kernel"
     )
+    print(
+        f"source prepared once per worker in {upload['prepare_s']:.2f} s; cell limit: "
+        f"{upload['cell_limit']}"
+    )
     print(f"load average after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     plot(OUT / "throughput.png", nbg, kc, corpus, args.workers)
     (OUT / "results.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
