@@ -20,6 +20,10 @@ from audit.selectors import filtered_entries
 PAGE_SIZE = 100
 
 
+def _json(value) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+
 @login_required
 def audit_log(request):
     require(request.user, "audit.view")
@@ -27,6 +31,8 @@ def audit_log(request):
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page:
         entry.action_name = action_label(entry.action)
+        entry.before_text = _json(entry.before)
+        entry.after_text = _json(entry.after)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -74,8 +80,8 @@ def audit_csv(request):
                 entry.target_id,
                 entry.target_label,
                 entry.subject.get_username() if entry.subject else "",
-                "" if entry.before is None else json.dumps(entry.before, ensure_ascii=False),
-                "" if entry.after is None else json.dumps(entry.after, ensure_ascii=False),
+                _json(entry.before),
+                _json(entry.after),
             ]
         )
     return response
