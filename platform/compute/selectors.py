@@ -203,9 +203,9 @@ def team_groups(user) -> set[str]:
     return {f"{TEAM_GROUP_PREFIX}{pk}" for pk in ids}
 
 
-def budget_teams(user) -> list:
-    """The user's teams that have GPU-hours to launch on: a team at an event with an
-    allocation, or with a grant of its own."""
+def budget_teams(user, now=None) -> list:
+    """The user's teams that have GPU-hours to launch on: a team at an event that has not
+    ended, with an event allocation or a grant of its own."""
     from teams.models import Team
 
     funded_events = Allocation.objects.filter(event__isnull=False, team__isnull=True).values(
@@ -213,7 +213,7 @@ def budget_teams(user) -> list:
     )
     funded_teams = Allocation.objects.filter(team__isnull=False).values("team_id")
     return list(
-        Team.objects.filter(memberships__user=user)
+        Team.objects.filter(memberships__user=user, event__ends_at__gt=now or timezone.now())
         .filter(Q(event_id__in=funded_events) | Q(pk__in=funded_teams))
         .select_related("event")
     )

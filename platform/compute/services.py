@@ -56,7 +56,9 @@ def _team_to_charge(user, team_id: int | None):
         return None
     team = next((t for t in selectors.budget_teams(user) if t.pk == team_id), None)
     if team is None:
-        raise SessionError(_("You can only launch on the budget of a team you are in."))
+        raise SessionError(
+            _("You can only launch on the budget of a team you are in, while its event runs.")
+        )
     return team
 
 

@@ -95,6 +95,16 @@ def test_a_launch_is_charged_to_the_team_and_refused_at_its_limit(funded):
     _ran(funded["ben"], team, 2)
     with pytest.raises(services.SessionError, match="team's GPU-hour budget is used up"):
         services.launch(ada, "gpu-1", team.pk)
+    # Once the event is over, its teams' hours are no longer offered nor accepted.
+    from events.models import Event
+
+    Allocation.objects.create(
+        organization=team.event.organization, event=team.event, team=team, gpu_hours=1
+    )
+    Event.objects.filter(pk=team.event_id).update(ends_at=timezone.now() - timedelta(hours=1))
+    assert selectors.budget_teams(ada) == []
+    with pytest.raises(services.SessionError, match="while its event runs"):
+        services.launch(ada, "gpu-1", team.pk)
 
 
 def test_a_running_team_session_is_stopped_at_the_teams_limit_not_the_members(funded):
