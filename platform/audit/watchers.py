@@ -116,7 +116,17 @@ def _watch_core_models() -> None:
     )
     watch(
         "compute.Allocation",
-        ("gpu_hours", "per_user_gpu_hours", "cohort", "user", "organization"),
+        (
+            "gpu_hours",
+            "per_user_gpu_hours",
+            "per_team_gpu_hours",
+            "organization",
+            "cohort",
+            "event",
+            "team",
+            "user",
+            "note",
+        ),
         "compute.budget",
         subject="user",
     )

@@ -194,3 +194,22 @@ def test_a_leaderboard_freeze_and_reveal_are_recorded_with_the_organizer(people)
     assert freeze.after == {"freeze_at": freeze_at.isoformat()}
     (reveal,) = entries("contests.reveal")
     assert reveal.before == {"private_revealed_at": None} and reveal.after["private_revealed_at"]
+
+
+def test_a_team_budget_grant_by_an_organizer_is_recorded(people):
+    from audit.services import acting_as
+    from compute.allocations import grant_team_hours
+    from compute.models import Allocation
+    from tests.site.hackathon import hackathon_world
+
+    world = hackathon_world("budget-hack")
+    event = world["event"]
+    Allocation.objects.create(
+        organization=event.organization, event=event, gpu_hours=10, per_team_gpu_hours=2
+    )
+    with acting_as(world["organizer"]):
+        grant_team_hours(world["team"], 1.5, "finalist")
+    granted = [e for e in entries("compute.budget") if e.after and e.after["team"]]
+    (entry,) = granted
+    assert entry.actor == world["organizer"] and entry.before is None
+    assert entry.after["gpu_hours"] == 1.5 and entry.after["note"] == "finalist"
