@@ -196,6 +196,7 @@ def challenge_board_live(request, slug: str, challenge: str):
             "board": board,
             "live": live,
             "table": boards.rendered(challenge, board, live),
+            "own": _own_row(request, challenge, board, live),
         },
     )
 

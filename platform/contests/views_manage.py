@@ -81,9 +81,12 @@ def challenge_freeze(request, slug: str, challenge: str):
     else:
         freeze_at = None
     services.set_freeze(challenge, freeze_at)
-    messages.success(
-        request, _("The board freezes as set.") if freeze_at else _("The board is not frozen.")
-    )
+    if request.POST.get("now"):
+        messages.success(request, _("The board is frozen from now on."))
+    else:
+        messages.success(
+            request, _("The board freezes as set.") if freeze_at else _("The board is not frozen.")
+        )
     return redirect("challenge-manage", slug=slug, challenge=challenge.slug)
 
 

@@ -144,7 +144,8 @@ def test_hand_in_scored_board_freeze_reveal(site, contest_worker):
     site.open(base + "board/")
     site.find("#frozen-note")
     site.text_in("#own-row", "70.0000")
-    assert "50.000" not in site.find("#board").text and "70.000" not in site.find("#board").text
+    frozen_table = site.find("#board table.leaderboard").text
+    assert "50.000" not in frozen_table and "70.000" not in frozen_table
     assert "?board=private" not in site.driver.page_source  # not revealed: no private tab
 
     # The organizer reveals the private board; the team then sees it, live.

@@ -122,3 +122,37 @@ def test_marking_final_is_capped_and_drives_the_private_board():
         services.set_final(best, True)
     private.refresh_from_db()
     assert private.score == 0.8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_hand_ins_cannot_pass_the_daily_quota():
+    """Eight members' hand-ins at once against 3 a day: exactly three are stored."""
+    import threading
+
+    from django.db import close_old_connections
+
+    world = contest_world("race")
+    challenge = world["challenge"]
+    people = [world["a1"], world["a2"]] * 4
+    results: list[str] = []
+    barrier = threading.Barrier(len(people))
+
+    def attempt(user):
+        barrier.wait()
+        try:
+            services.submit_entry(challenge, user, CSV, "p.csv")
+            results.append("in")
+        except services.EntryError:
+            results.append("refused")
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    competitor = f"t{world['team_a'].pk}"
+    assert Entry.objects.filter(challenge=challenge, competitor=competitor).count() == 3
+    assert sorted(results) == ["in"] * 3 + ["refused"] * 5
+    assert selectors.quota(challenge, competitor).used_today == 3
