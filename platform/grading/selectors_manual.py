@@ -124,6 +124,14 @@ class DeskCell:
         return self.auto is not None
 
     @property
+    def html(self):
+        """A markdown cell as the student sees it: sanitized, maths kept for KaTeX (the same
+        renderer as the feedback page)."""
+        from grading.feedback_view import render_markdown
+
+        return render_markdown(self.source) if self.cell_type == "markdown" else ""
+
+    @property
     def waiting(self) -> bool:
         return bool(
             self.auto

@@ -23,22 +23,22 @@ GRADING = Path(__file__).resolve().parents[2] / "platform" / "grading"
 def graded(published, student, cells):
     """A submission of `student` recorded with the grader's `cells`: (grade_id, points, max,
     status, counted)."""
+    submission = services.submit(published["cohort"], student, "add", student_notebook())
+    services.record_result(submission, submission.assignment, _result(cells))
+    submission.refresh_from_db()
+    return submission
+
+
+def _result(cells):
     from grader.result import CellResult, GradeResult
 
     results = [CellResult(g, p, m, status, "", counted) for g, p, m, status, counted in cells]
-    submission = services.submit(published["cohort"], student, "add", student_notebook())
-    services.record_result(
-        submission,
-        submission.assignment,
-        GradeResult(
-            cells=results,
-            score=sum(c.points for c in results if c.counted),
-            max_score=sum(c.max_points for c in results if c.counted),
-            device="cuda-simulator",
-        ),
+    return GradeResult(
+        cells=results,
+        score=sum(c.points for c in results if c.counted),
+        max_score=sum(c.max_points for c in results if c.counted),
+        device="cuda-simulator",
     )
-    submission.refresh_from_db()
-    return submission
 
 
 WRITTEN = [
@@ -164,6 +164,28 @@ def test_the_grading_page_shows_each_cell_with_the_autograde_and_the_keys(publis
     assert 'data-grade-id="add-tests"' in html and 'data-grade-id="essay"' in html
     assert "def add(a, b)" in html  # the student's own code
     assert "<kbd>j</kbd>" in html and "grading/manual.js" in html
+    assert "<code>add(a, b)</code>" in html  # markdown rendered, as the student sees it
+
+
+def test_the_students_markdown_is_sanitized_and_its_maths_kept(published, people):
+    import json
+
+    data = json.loads(student_notebook())
+    data["cells"].append(
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": "<script>alert(1)</script><b onclick='x()'>bold</b> $\\sum_i i^2$",
+        }
+    )
+    submission = services.submit(
+        published["cohort"], people["student"], "add", json.dumps(data).encode()
+    )
+    services.record_result(submission, submission.assignment, _result(WRITTEN))
+    html = client_for(people["ta"]).get(reverse("manual-grade", args=[submission.pk]))
+    html = html.content.decode()
+    assert "<script>alert" not in html and "<b onclick" not in html  # never live markup
+    assert 'class="kc-math" data-math="inline"' in html and "katex.min.js" in html
 
 
 def test_gpu_only_cells_wait_with_the_same_maximum_everywhere(published, people):
