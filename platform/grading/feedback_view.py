@@ -75,9 +75,19 @@ class Block:
 @dataclass
 class FeedbackDocument:
     blocks: list[Block]
+    #: The grade's cells; the view sets `.manual` on each (a grade by hand the reader may see).
     results: list[CellScore]
     hidden_released: bool
     cut: bool = False
+
+    @property
+    def has_math(self) -> bool:
+        """Whether any block holds maths (the page then loads KaTeX)."""
+        return any(
+            "kc-math" in block.prose
+            or any(o.kind == "math" or "kc-math" in o.html for o in block.outputs)
+            for block in self.blocks
+        )
 
 
 def _cut(text: str) -> str:

@@ -21,6 +21,7 @@ STATES = {
     "submitted": _("submitted, being graded"),
     "failed": _("could not be graded"),
     "held": _("held for review"),
+    "by-hand": _("waits for a grade by hand"),
     "late": _("late"),
     "graded": _("graded"),
     "missed": _("missed"),
@@ -67,7 +68,9 @@ class ProgressRow:
 class _CohortFacts:
     """What the grid reads once per page: counted submissions, overrides, due dates, attempts."""
 
-    def __init__(self, cohort: Cohort, student=None) -> None:
+    def __init__(self, cohort: Cohort, student=None, as_student: bool = False) -> None:
+        #: The student's own view: grades by hand count once released to them.
+        self.as_student = as_student
         submissions = Submission.objects.filter(cohort=cohort)
         if student is not None:
             submissions = submissions.filter(student=student)
@@ -88,7 +91,7 @@ class _CohortFacts:
         return ProgressCell(
             assignment=assignment,
             state=_state(gradebook_cell, submission, due_at, self.now),
-            score=gradebook_cell.score,
+            score=gradebook_cell.released_score if self.as_student else gradebook_cell.score,
             max_score=grade.max_score if grade else assignment.points,
             submission=submission,
             due_at=due_at,
@@ -108,6 +111,8 @@ def _state(cell: GradebookCell, submission: Submission | None, due_at, now) -> s
     review = getattr(submission, "review", None)
     if review is not None and review.decision == "pending":
         return "held"
+    if cell.waiting_by_hand:
+        return "by-hand"
     if submission.grade.late_penalty_percent > 0 or (due_at and submission.submitted_at > due_at):
         return "late"
     return "graded"
@@ -145,11 +150,11 @@ def legend(rows: list[ProgressRow]) -> list[tuple[str, str, int]]:
     return [(state, str(label), counts.get(state, 0)) for state, label in STATES.items()]
 
 
-def student_progress(cohort: Cohort, student) -> list[ProgressCell]:
+def student_progress(cohort: Cohort, student, as_student: bool = False) -> list[ProgressCell]:
     """One student's course: every assignment of the cohort with its state, score and the
-    tests the counted submission failed (`.failed_tests`)."""
+    tests the counted submission failed (`.failed_tests`); `as_student` for their own view."""
     assignments = list(cohort.version.assignments.order_by("position"))
-    facts = _CohortFacts(cohort, student)
+    facts = _CohortFacts(cohort, student, as_student)
     cells = []
     for assignment in assignments:
         cell = facts.cell(student.pk, assignment)

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from accounts.permissions import require
-from grading import feedback_offline, feedback_view, selectors
+from grading import feedback_offline, feedback_view, selectors, selectors_manual
 from grading.models import Submission
 
 #: The base template's language menu submits itself from this inline handler; the page's CSP
@@ -45,12 +45,20 @@ def _graded_submission(request, pk: int) -> Submission:
     return submission
 
 
-def _context(submission: Submission) -> dict:
+def _context(submission: Submission, viewer) -> dict:
     grade = submission.grade
     released = selectors.hidden_tests_released(submission.cohort, submission.assignment.slug)
     document = feedback_view.build(submission, hidden_released=released)
-    # The student's document: grades by hand count once the instructor released them.
-    score = selectors.effective_score(submission, released_only=True)
+    # Its student sees grades by hand once the instructor released them; who teaches sees them
+    # as given (the same rule as the submission page).
+    as_student = viewer.pk == submission.student_id
+    if as_student:
+        manual = selectors_manual.student_manual_grades(submission)
+    else:
+        manual = {m.cell_id: m for m in submission.manual_grades.all()}
+    for cell in document.results:
+        cell.manual = manual.get(cell.cell_id)
+    score = selectors.effective_score(submission, released_only=as_student)
     review = getattr(submission, "review", None)
     return {
         "submission": submission,
@@ -59,18 +67,14 @@ def _context(submission: Submission) -> dict:
         "review": review,
         "held_pending": grade.held_points and (review is None or review.decision == "pending"),
         "document": document,
-        "has_math": any(
-            "kc-math" in str(b.prose)
-            or any(o.kind == "math" or "kc-math" in str(o.html) for o in b.outputs)
-            for b in document.blocks
-        ),
+        "has_math": document.has_math,
     }
 
 
 @login_required
 def feedback_page(request, pk: int):
     submission = _graded_submission(request, pk)
-    response = render(request, "grading/feedback/page.html", _context(submission))
+    response = render(request, "grading/feedback/page.html", _context(submission, request.user))
     response["Content-Security-Policy"] = PAGE_CSP
     return response
 
@@ -79,7 +83,7 @@ def feedback_page(request, pk: int):
 def feedback_download(request, pk: int):
     """One HTML file with everything inlined: readable offline, loads nothing."""
     submission = _graded_submission(request, pk)
-    context = _context(submission)
+    context = _context(submission, request.user)
     context["assets"] = feedback_offline.assets(with_math=context["has_math"])
     html = render_to_string("grading/feedback/offline.html", context, request=request)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")

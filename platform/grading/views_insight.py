@@ -46,7 +46,8 @@ def cohort_progress(request, pk: int):
 
 def _student_page(request, cohort: Cohort, student):
     require(request.user, "progress.view", (cohort, student))
-    cells = progress.student_progress(cohort, student)
+    own = student.pk == request.user.pk
+    cells = progress.student_progress(cohort, student, as_student=own)
     return render(
         request,
         "grading/insight/student.html",
@@ -54,7 +55,7 @@ def _student_page(request, cohort: Cohort, student):
             "cohort": cohort,
             "student": student,
             "cells": cells,
-            "own": student.pk == request.user.pk,
+            "own": own,
             "total": sum(c.score or 0 for c in cells),
             "maximum": sum(c.max_score or 0 for c in cells),
             "teaches": can(request.user, "gradebook.view", cohort),

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from grading import services
 from tests.site.feedback_helpers import FAKE_SCORE, hostile_notebook
@@ -25,6 +25,7 @@ def graded(published, people, notebook: bytes, score: float = 3):
     result.cells[0].message = "AssertionError: add(1, 2) should be 3" if score < 3 else ""
     result.cells[0].status = "passed" if score == 3 else "failed"
     services.record_result(submission, submission.assignment, result)
+    submission.refresh_from_db()
     return submission
 
 
@@ -123,7 +124,33 @@ def test_korean_feedback(published, people):
     client = Client()
     client.force_login(people["student"])
     client.cookies["django_language"] = "ko"
-    body = client.get(reverse("submission-feedback-page", args=[submission.pk])).content.decode()
+    try:
+        response = client.get(reverse("submission-feedback-page", args=[submission.pk]))
+    finally:
+        translation.activate("en")  # the request left Korean active in this thread
+    body = response.content.decode()
     assert "점수" in body and "실패" in body  # score, failed
-    assert "내 노트북, 셀별로" in body and "오프라인용으로 내려받기" in body  # this page's own words
+    assert (
+        "내 노트북, 셀별로" in body and "오프라인용으로 내려받기" in body
+    )  # this page's own words
     assert "Your notebook, cell by cell" not in body
+
+
+def test_grades_by_hand_reach_the_student_once_released(published, people):
+    from grading.services_manual import CellGradeInput, grade_by_hand, release_manual_grades
+
+    submission = graded(published, people, hostile_notebook(), score=0)
+    grade_by_hand(
+        submission,
+        [CellGradeInput("add-tests", score=2, extra_credit=0.5, comment="Close: mind b < 0.")],
+        people["ta"],
+    )
+    before = page(people["student"], submission).content.decode()
+    assert "Close: mind b &lt; 0." not in before
+    assert re.search(r'id="fb-score-value"><strong>0</strong> / 3', before)
+    teacher = page(people["ta"], submission).content.decode()
+    assert "Close: mind b &lt; 0." in teacher and "graded by hand: 2 / 3" in teacher
+    release_manual_grades(published["cohort"], "add", people["instructor"])
+    after = page(people["student"], submission).content.decode()
+    assert "Close: mind b &lt; 0." in after and "+0.50 extra credit" in after
+    assert re.search(r'id="fb-score-value"><strong>2\.50?</strong> / 3', after)

@@ -140,3 +140,26 @@ def test_assignment_page_lists_failing_submissions(published, people):
     assert "1 / 2" in row
     assert reverse("submission-detail", args=[failed.pk]) in row
     assert 'id="similarity-link"' in body
+
+
+def test_cells_waiting_for_a_person_and_grades_by_hand(published, people):
+    from grading.services_manual import CellGradeInput, grade_by_hand
+
+    cohort = published["cohort"]
+    submission = services.submit(cohort, people["student"], "add", student_notebook())
+    result = grader_result(0)
+    result.cells[0].status = "needs-manual-grade"
+    result.cells[0].points = 0
+    services.record_result(submission, submission.assignment, result)
+    submission.refresh_from_db()
+    teacher = Client()
+    teacher.force_login(people["ta"])
+    grid = reverse("cohort-progress", args=[cohort.pk])
+    assert 'data-state="by-hand"' in teacher.get(grid).content.decode()
+    grade_by_hand(submission, [CellGradeInput("add-tests", score=2)], people["ta"])
+    assert 'data-state="graded"' in teacher.get(grid).content.decode()
+    assert ">2<" in teacher.get(grid).content.decode()  # the teacher sees the grade by hand
+    student = Client()
+    student.force_login(people["student"])
+    own = student.get(reverse("my-progress", args=[cohort.pk])).content.decode()
+    assert "0 / 3" in own  # not released to the student yet: the autograde
