@@ -145,6 +145,24 @@ def bump_board(challenge: Challenge) -> None:
     Challenge.objects.filter(pk=challenge.pk).update(board_version=F("board_version") + 1)
 
 
+SETTINGS = ("closes_at", "quota_per_day", "quota_total", "selection", "max_final", "public_board")
+
+
+def change_settings(challenge: Challenge, values: dict) -> None:
+    """Save an organizer's settings, then rebuild the boards (the selection rule may change
+    which entry stands for a team). A conditional UPDATE: a score landing at the same moment
+    keeps its board version."""
+    from contests.boards import rebuild_board
+
+    with transaction.atomic():
+        Challenge.objects.filter(pk=challenge.pk).update(
+            **{name: values[name] for name in SETTINGS if name in values}
+        )
+        challenge.refresh_from_db()
+        rebuild_board(challenge)
+    challenge.refresh_from_db()
+
+
 def set_freeze(challenge: Challenge, freeze_at: datetime | None) -> None:
     """Change the freeze time. Rows scored before it keep showing live; from then on others see
     what stood at the freeze (rows are written as scores land, so moving the time back does not

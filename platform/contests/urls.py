@@ -15,6 +15,7 @@ urlpatterns = [
     path(PREFIX + "board.csv", views_manage.challenge_board_csv, name="challenge-board-csv"),
     path(PREFIX + "manage/", views_manage.challenge_manage, name="challenge-manage"),
     path(PREFIX + "manage/progress/", views_manage.challenge_progress, name="challenge-progress"),
+    path(PREFIX + "settings/", views_manage.challenge_settings, name="challenge-settings"),
     path(PREFIX + "freeze/", views_manage.challenge_freeze, name="challenge-freeze"),
     path(PREFIX + "reveal/", views_manage.challenge_reveal, name="challenge-reveal"),
     path(PREFIX + "rescore/", views_manage.challenge_rescore, name="challenge-rescore"),

@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import require
 from contests import boards, selectors, services
+from contests.forms import ChallengeSettingsForm
 from contests.models import BoardRow, Challenge, Entry
 from contests.views import get_challenge
 
@@ -30,19 +32,36 @@ def _event_local_input(challenge: Challenge) -> str:
 def challenge_manage(request, slug: str, challenge: str):
     challenge = get_challenge(slug, challenge)
     require(request.user, "contest.manage", challenge)
-    return render(
-        request,
-        "contests/manage.html",
-        {
-            "event": challenge.event,
-            "challenge": challenge,
-            "freeze_input": _event_local_input(challenge),
-            "frozen": boards.is_frozen(challenge),
-            "flagged": selectors.flagged_entries(challenge),
-            "queue": selectors.queue_summary(challenge),
-            "rescores": selectors.rescore_progress(challenge),
-        },
-    )
+    with timezone.override(ZoneInfo(challenge.event.time_zone)):
+        return render(request, "contests/manage.html", _manage_context(challenge))
+
+
+def _manage_context(challenge: Challenge, form: ChallengeSettingsForm | None = None) -> dict:
+    return {
+        "event": challenge.event,
+        "challenge": challenge,
+        "freeze_input": _event_local_input(challenge),
+        "frozen": boards.is_frozen(challenge),
+        "flagged": selectors.flagged_entries(challenge),
+        "queue": selectors.queue_summary(challenge),
+        "rescores": selectors.rescore_progress(challenge),
+        "settings_form": form or ChallengeSettingsForm(instance=challenge),
+    }
+
+
+@login_required
+@require_POST
+def challenge_settings(request, slug: str, challenge: str):
+    """Quotas, closing time, which entries the private board uses, who sees the public board."""
+    challenge = get_challenge(slug, challenge)
+    require(request.user, "contest.manage", challenge)
+    with timezone.override(ZoneInfo(challenge.event.time_zone)):
+        form = ChallengeSettingsForm(request.POST, instance=challenge)
+        if not form.is_valid():
+            return render(request, "contests/manage.html", _manage_context(challenge, form))
+        services.change_settings(challenge, form.cleaned_data)
+    messages.success(request, _("The challenge's settings are saved."))
+    return redirect("challenge-manage", slug=slug, challenge=challenge.slug)
 
 
 @login_required
@@ -68,8 +87,6 @@ def challenge_freeze(request, slug: str, challenge: str):
     require(request.user, "contest.manage", challenge)
     value = request.POST.get("freeze_at", "").strip()
     if request.POST.get("now"):
-        from django.utils import timezone
-
         freeze_at = timezone.now()
     elif value:
         try:

@@ -148,3 +148,33 @@ def test_rescoring_keeps_old_scores_until_new_ones_land_and_shows_progress():
     run_to_result(entry.pk, scored(0.65))
     assert rescore_progress(challenge)[0] == {"batch": batch, "done": 1, "percent": 100}
     assert names(challenge)[0][2] == 0.65
+
+
+def test_an_organizer_switches_the_private_board_to_final_entries():
+    world = contest_world()
+    challenge = world["challenge"]
+    best = hand_in(world, "a1", 0.9, 0.5)
+    marked = hand_in(world, "a1", 0.6, 0.7)
+    Entry.objects.filter(pk=best.pk).update(is_final=False)
+    Entry.objects.filter(pk=marked.pk).update(is_final=True)
+    assert names(challenge, "private")[0] == (1, "Alpha", 0.7)  # best: the best private
+    organizer = Client()
+    organizer.force_login(world["organizer"])
+    url = reverse("challenge-settings", args=[world["event"].slug, challenge.slug])
+    fields = {"quota_per_day": 4, "quota_total": 2, "selection": "final", "max_final": 1}
+    refused = organizer.post(url, fields)
+    assert refused.status_code == 200 and "at least the daily quota" in refused.content.decode()
+    fields["quota_total"] = 20
+    assert organizer.post(url, {**fields, "closes_at": "2099-01-02T03:04"}).status_code == 302
+    challenge.refresh_from_db()
+    assert (challenge.quota_per_day, challenge.selection, challenge.public_board) == (
+        4,
+        "final",
+        False,
+    )
+    assert challenge.closes_at.isoformat().startswith("2099-01-01T18:04")  # Asia/Seoul, in UTC
+    # Still the marked entry's 0.7: now because it is the one marked final.
+    Entry.objects.filter(pk=marked.pk).update(is_final=False)
+    Entry.objects.filter(pk=best.pk).update(is_final=True)
+    services.change_settings(challenge, {"selection": "final"})
+    assert names(challenge, "private")[0] == (1, "Alpha", 0.5)

@@ -26,6 +26,7 @@ CONTEST_MATRIX = {
     "challenge-board-csv": ORGANIZER,
     "challenge-manage": ORGANIZER,
     "challenge-progress": ORGANIZER,
+    "challenge-settings": ORGANIZER,
     "challenge-freeze": ORGANIZER,
     "challenge-reveal": ORGANIZER,
     "challenge-rescore": ORGANIZER,

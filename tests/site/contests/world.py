@@ -86,6 +86,7 @@ CONTEST_URLS = {
     "challenge-board-csv": "get",
     "challenge-manage": "get",
     "challenge-progress": "get",
+    "challenge-settings": "post",
     "challenge-freeze": "post",
     "challenge-reveal": "post",
     "challenge-rescore": "post",
