@@ -228,3 +228,33 @@ def test_services_split_without_an_import_loop():
     worker = _imports(GRADING / "services_worker.py")
     assert not {"grading.services", "grading.tasks", "grading.services_recovery"} & worker
     assert "grading.tasks" in _imports(GRADING / "services.py")
+
+
+def test_cells_waiting_for_a_gpu_are_graded_on_a_gpu_worker_later(published, people, settings):
+    """Where GPU workers exist, a grade with waiting GPU cells is sent to them once, against the
+    same source; their grade replaces it, nothing waits and the total follows."""
+    from django_tasks_db.models import DBTaskResult
+
+    from grading import tasks
+
+    waiting = [
+        ("add-tests", 3.0, 3.0, "passed", True),
+        ("speed", 0.0, 1.0, "skipped-on-simulator", False),
+    ]
+    submission = graded(published, people["student"], waiting)
+    settings.KC_GRADING_GPU_QUEUE = False
+    assert not tasks.send_gpu_cells_to_gpu(submission.pk)
+    settings.KC_GRADING_GPU_QUEUE = True
+    assert tasks.send_gpu_cells_to_gpu(submission.pk)
+    sent = DBTaskResult.objects.get(queue_name="grading-gpu")
+    assert sent.args_kwargs == {
+        "args": [submission.pk, submission.assignment_id],
+        "kwargs": {"on_gpu": True},
+    }
+    on_gpu = [("add-tests", 3.0, 3.0, "passed", True), ("speed", 1.0, 1.0, "passed", True)]
+    services.record_result(submission, submission.assignment, _result(on_gpu))
+    grade = Grade.objects.get(submission=submission)
+    assert (grade.score, grade.max_score, grade.waiting_gpu_points) == (4, 4, 0)
+    assert not tasks.send_gpu_cells_to_gpu(submission.pk)
+    row = gradebook_csv(client_for(people["instructor"]), published["cohort"])
+    assert (float(row["add"]), float(row["add_max"]), float(row["add_gpu_waiting"])) == (4, 4, 0)
