@@ -1,6 +1,7 @@
 """A team's shared folder, through the real hub: the site launches each member's server on the
 team's budget and keeps the hub's team groups; the spawner mounts the team's setgid 2770 folder
-as ~/team. One member writes, the other reads and writes back; someone of another team cannot."""
+as ~/team. One member writes, the other reads and writes back; someone of another team cannot.
+At the team's limit the reconcile task stops its members' servers."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from compute import services
+from compute import reconcile, services
 from compute.models import Allocation, GpuProfile, HubSession, ProfileGrant
 from tests.compute.test_session_isolation import _execute
 from tests.site.hackathon import hackathon, registered
@@ -113,3 +114,15 @@ def test_team_members_share_a_folder_nobody_else_can_reach(hub_settings):
     # Even with the path shown, the modes alone keep a non-member out (checked on the host).
     cleo_uid = Path(f"/home/{hub.env['KC_SESSION_USER_PREFIX']}tf-cleo").stat().st_uid
     assert cleo_uid != 0 and not mode & stat.S_IRWXO
+
+    # The team's hours run out (an earlier session): the reconcile task stops both members'
+    # servers, as it stops a person's at their own limit; the other team's keeps running.
+    HubSession.objects.create(
+        user=ada, team=warp, event=event, hub_username="tf-ada", status="stopped",
+        charged_seconds=2 * 3600,
+    )  # fmt: skip
+    report = reconcile.reconcile()
+    assert report.stopped == {"tf-ada": "over-budget", "tf-ben": "over-budget"}
+    assert HubSession.objects.get(user=cleo, status=HubSession.Status.RUNNING)
+    with pytest.raises(services.SessionError, match="team's GPU-hour budget is used up"):
+        services.launch(ben, "cpu-simulator", warp.pk)
