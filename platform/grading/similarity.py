@@ -12,6 +12,7 @@ demand: a cohort's assignment is a few dozen notebooks of a few hundred lines.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import keyword
@@ -106,10 +107,15 @@ def _normalise(tok: tokenize.TokenInfo) -> str:
 
 
 def _kgram_hashes(tokens: list[Token], k: int = K) -> list[int]:
-    """Python's hash of each k-gram: consistent within the process, which is all a page needs
-    (every answer and the starter code are fingerprinted in the same request)."""
-    texts = tuple(t.text for t in tokens)
-    return [hash(texts[i : i + k]) for i in range(len(texts) - k + 1)]
+    """A stable 64-bit hash of each k-gram (Python's own hash of strings changes from process to
+    process, and so would which fingerprints winnowing keeps)."""
+    texts = [t.text for t in tokens]
+    return [
+        int.from_bytes(
+            hashlib.blake2b("\x1f".join(texts[i : i + k]).encode(), digest_size=8).digest(), "big"
+        )
+        for i in range(len(texts) - k + 1)
+    ]
 
 
 def winnow(hashes: list[int], w: int = W) -> dict[int, list[int]]:
@@ -178,7 +184,7 @@ _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 2048
 
 
-def _cached_fingerprint(submission: Submission, excluded: set[int], starter_key: int):
+def _cached_fingerprint(submission: Submission, excluded: set[int], starter_key: str):
     key = (submission.sha256, starter_key)
     if key in _CACHE:
         _CACHE.move_to_end(key)
@@ -195,7 +201,7 @@ def answers(cohort, slug: str) -> list[Fingerprinted]:
     """The counted submission of each student for the assignment, fingerprinted."""
     assignment = cohort.version.assignments.get(slug=slug)
     excluded = starter_hashes(assignment.release_notebook)
-    starter_key = hash(assignment.release_notebook)
+    starter_key = hashlib.sha256(assignment.release_notebook.encode()).hexdigest()
     counted = [s for (_uid, s_slug), s in counted_submissions(cohort).items() if s_slug == slug]
     submissions = Submission.objects.filter(pk__in=[s.pk for s in counted]).select_related(
         "student", "assignment"
