@@ -119,6 +119,9 @@ def publish_challenge(
                 event=event, slug=slug, published_at=timezone.now(), **fields
             )
         else:
+            # The quota is the manifest's only at first: then it is the organizer's setting.
+            for name in ("quota_per_day", "quota_total"):
+                fields.pop(name)
             for name, value in fields.items():
                 setattr(challenge, name, value)
             challenge.version = F("version") + 1

@@ -156,3 +156,21 @@ def test_racing_hand_ins_cannot_pass_the_daily_quota():
     assert Entry.objects.filter(challenge=challenge, competitor=competitor).count() == 3
     assert sorted(results) == ["in"] * 3 + ["refused"] * 5
     assert selectors.quota(challenge, competitor).used_today == 3
+
+
+def test_a_new_version_keeps_the_organizers_quota(tmp_path):
+    import shutil
+
+    from contests.models import Challenge
+    from contests.publishing import publish_challenge
+
+    from tests.site.contests.world import TINY
+
+    world = contest_world()
+    Challenge.objects.filter(pk=world["challenge"].pk).update(quota_per_day=7)
+    folder = tmp_path / "tiny-preds"
+    shutil.copytree(TINY, folder)
+    (folder / "README.md").write_text("# Tiny predictions\n\nNow with more words.\n")
+    result = publish_challenge("tiny-preds", world["event"], folder=folder)
+    assert result.changed and result.challenge.version == 2
+    assert result.challenge.quota_per_day == 7 and "more words" in result.challenge.statement
