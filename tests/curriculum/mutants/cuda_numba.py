@@ -300,3 +300,78 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
 }
+
+NB06 = "cuda-numba/06-convolution-1d.ipynb"
+
+CONV_TILED_IS_NAIVE = """@cuda.jit
+def conv1d_tiled(a, w, out):
+    i = cuda.grid(1)
+    if i < out.size:
+        acc = float32(0.0)
+        for j in range(w.size):
+            acc += a[i + j] * w[j]
+        out[i] = acc
+"""
+
+MUTANTS[NB06] = [
+    Mutant(
+        "naive convolution pasted as the tiled one",
+        {"ex2-tiled": CONV_TILED_IS_NAIVE},
+        ("ex2-test", "ex2-race-test"),
+    ),
+]
+
+NB01 = "cuda-numba/01-threads-and-maps.ipynb"
+NB12 = "cuda-numba/12-atomics-and-histogram.ipynb"
+
+ADD_TEN_THREAD0_NUMPY = """@cuda.jit
+def add_ten(a, out):
+    if cuda.grid(1) == 0:
+        np.add(a, 10, out)
+"""
+
+HISTOGRAM_SHARED_TEMPLATE = """@cuda.jit
+def histogram_shared(x, lo, hi, bins):
+    s = cuda.shared.array(NBINS, int32)
+    t = cuda.threadIdx.x
+    if t < NBINS:
+        s[t] = 0
+    cuda.syncthreads()
+    i = cuda.grid(1)
+    if i < x.size:
+        v = x[i]
+        if v >= lo and v < hi:
+            b = int((v - lo) / (hi - lo) * NBINS)
+            if b >= NBINS:
+                b = NBINS - 1
+            cuda.atomic.add(s, b, 1)
+{before_flush}    if t < NBINS:
+{flush}
+"""
+
+MUTANTS[NB01] = [
+    Mutant(
+        "add_ten whose thread 0 calls NumPy", {"ex1-add-ten": ADD_TEN_THREAD0_NUMPY}, ("ex1-test",)
+    ),
+]
+MUTANTS[NB12] = [
+    Mutant(
+        "shared histogram flushed without a barrier",
+        {
+            "hist-shared": HISTOGRAM_SHARED_TEMPLATE.format(
+                before_flush="", flush="        cuda.atomic.add(bins, t, s[t])"
+            )
+        },
+        ("test-hist-shared",),
+    ),
+    Mutant(
+        "shared histogram flushed without an atomic (blocks race on bins)",
+        {
+            "hist-shared": HISTOGRAM_SHARED_TEMPLATE.format(
+                before_flush="    cuda.syncthreads()\n",
+                flush="        bins[t] += s[t]  # atomic.add(s, ...) above",
+            )
+        },
+        ("test-hist-shared",),
+    ),
+]
