@@ -53,19 +53,19 @@ def load_demo_submissions(cohort, students) -> list[str]:
     if Submission.objects.filter(cohort=cohort).exists() or len(students) < 3:
         return []
     first, copier, partial = students[:3]
-    assignments = list(cohort.version.assignments.order_by("position"))
-    queued = 0
-    for position, assignment in enumerate(assignments):
-        solutions = _solutions(assignment.source_notebook)
-        plan = [(first, solutions)]
-        if position == 0:
-            copies = {gid: renamed(code) for gid, code in solutions.items()}
-            some = dict(list(solutions.items())[:1])  # the first exercise only
-            plan += [(copier, copies), (partial, some)]
-        for student, answers in plan:
-            services.submit(
-                cohort, student, assignment.slug, answered(assignment, answers),
-                filename=assignment.release_filename,
-            )  # fmt: skip
-            queued += 1
+    # The first assignment only: three small simulator notebooks, graded in seconds, so the run
+    # command's first real submission does not queue behind a pile of demo work.
+    assignment = cohort.version.assignments.order_by("position").first()
+    solutions = _solutions(assignment.source_notebook)
+    plan = [
+        (first, solutions),
+        (copier, {gid: renamed(code) for gid, code in solutions.items()}),
+        (partial, dict(list(solutions.items())[:1])),  # the first exercise only
+    ]
+    for student, answers in plan:
+        services.submit(
+            cohort, student, assignment.slug, answered(assignment, answers),
+            filename=assignment.release_filename,
+        )  # fmt: skip
+    queued = len(plan)
     return [f"  {queued} demo submissions queued for grading (progress, feedback, similarity)"]
