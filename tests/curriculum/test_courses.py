@@ -132,3 +132,5 @@ def test_half_done_notebook_earns_partial_credit(fixture, relative):
     partial = (REPO / "tests" / "fixtures" / "curriculum" / fixture).read_bytes()
     result = grader.grade(source, partial)
     assert 0 < result.score < result.max_score, [(c.grade_id, c.status) for c in result.cells]
+    # the fixture is a submission of the current release: a stale one is flagged as tampered
+    assert "tampered-test-cell" not in result.flags, result.reasons
