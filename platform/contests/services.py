@@ -127,6 +127,10 @@ def set_final(entry: Entry, final: bool) -> None:
     challenge = entry.challenge
     if entry.is_baseline:
         raise EntryError(_("A baseline is not a team's entry."))
+    if not is_open(challenge):
+        # Once closed (and above all once revealed, when each entry's private score shows) a
+        # team could otherwise pick its final entry by the secret rows.
+        raise EntryError(_("This challenge has closed: final marks can no longer change."))
     with transaction.atomic():
         if final:
             marked = Entry.objects.filter(

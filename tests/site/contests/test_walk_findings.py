@@ -1,0 +1,43 @@
+"""Holes found by using the demo hackathon as its users will (notes/s4/walk-findings.md)."""
+
+from datetime import timedelta
+
+import pytest
+from contests import services
+from contests.models import BoardRow, Challenge
+from django.utils import timezone
+
+from tests.site.contests.world import contest_world, run_to_result, scored
+from tests.site.hackathon import in_english  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.django_db
+
+CSV = b"id,label\n1,0\n"
+
+
+def test_final_marks_cannot_change_once_the_challenge_has_closed():
+    """After the close (and after the reveal shows each entry's private score) a team must not
+    pick, by marking it final, whichever entry did best on the secret rows."""
+    world = contest_world("walk-final")
+    challenge = world["challenge"]
+    Challenge.objects.filter(pk=challenge.pk).update(selection="final", max_final=1)
+    challenge.refresh_from_db()
+    public_best = services.submit_entry(challenge, world["a1"], CSV, "p.csv")
+    private_best = services.submit_entry(challenge, world["a1"], CSV, "p.csv")
+    run_to_result(public_best.pk, scored(0.9, 0.6))
+    run_to_result(private_best.pk, scored(0.7, 0.8))
+    services.set_final(public_best, True)
+    Challenge.objects.filter(pk=challenge.pk).update(
+        closes_at=timezone.now() - timedelta(minutes=1)
+    )
+    challenge.refresh_from_db()
+    services.reveal_private(challenge)
+    public_best.refresh_from_db()
+    private_best.refresh_from_db()
+    with pytest.raises(services.EntryError):
+        services.set_final(public_best, False)
+    with pytest.raises(services.EntryError):
+        services.set_final(private_best, True)
+    competitor = f"t{world['team_a'].pk}"
+    row = BoardRow.objects.get(challenge=challenge, board="private", competitor=competitor)
+    assert row.score == 0.6
