@@ -51,11 +51,17 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-nbgrader", action="store_true", help="KernelCamp only (iterating)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch nbgrader course")
+    ap.add_argument(
+        "--fixed-cell-limit",
+        action="store_true",
+        help="no reference run: every cell gets cell_timeout of CPU (the grader before the cell "
+        "budget, for a before/after comparison in the same conditions)",
+    )
     args = ap.parse_args()
     if args.submissions < 8:
         ap.error("--submissions must be at least 8 (one of each kind)")
     OUT.mkdir(parents=True, exist_ok=True)
-    limits = Limits()
+    limits = Limits(reference_factor=None) if args.fixed_cell_limit else Limits()
     load_before = os.getloadavg()
 
     source, corpus = build_corpus(args.submissions, args.seed)
