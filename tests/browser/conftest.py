@@ -66,8 +66,9 @@ def korean_catalogue():
         translation_file_changed(sender=None, file_path=mo)
 
 
-def start_chromium(profile_dir: Path, page_load_timeout: float = 30):
-    """Headless chromium through chromium-driver, with a throw-away profile directory."""
+def start_chromium(profile_dir: Path, page_load_timeout: float = 30, network_log: bool = False):
+    """Headless chromium through chromium-driver, with a throw-away profile directory; with
+    `network_log`, every request is kept in the driver's "performance" log."""
     missing = _browser_available()
     if missing:
         pytest.fail(f"{missing}: scripts/test.sh installs chromium and chromium-driver")
@@ -77,6 +78,8 @@ def start_chromium(profile_dir: Path, page_load_timeout: float = 30):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile_dir}")
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(page_load_timeout)
     return driver
