@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import require
 from audit.actions import action_label, known_actions
 from audit.selectors import filtered_entries
+from kernelcamp.spreadsheet import as_text
 
 PAGE_SIZE = 100
 
@@ -73,13 +74,13 @@ def audit_csv(request):
         writer.writerow(
             [
                 entry.at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
-                entry.actor_label,
+                as_text(entry.actor_label),
                 action_label(entry.action),
                 entry.action,
                 entry.target_type,
                 entry.target_id,
-                entry.target_label,
-                entry.subject.get_username() if entry.subject else "",
+                as_text(entry.target_label),
+                as_text(entry.subject.get_username()) if entry.subject else "",
                 _json(entry.before),
                 _json(entry.after),
             ]

@@ -14,6 +14,7 @@ from accounts.permissions import can, require
 from events.models import Event
 from judging import selectors, services
 from judging.models import Criterion, JudgeAssignment, JudgeConflict, Score
+from kernelcamp.spreadsheet import as_text
 from projects.selectors import latest_version
 from teams.models import Team
 
@@ -176,9 +177,9 @@ def event_results_csv(request, slug: str):
         writer.writerow(
             [
                 row.rank,
-                row.title,
-                row.team,
-                row.track,
+                as_text(row.title),
+                as_text(row.team),
+                as_text(row.track),
                 row.judges,
                 f"{row.mean_z:.4f}",
                 f"{row.mean_raw:.2f}",
