@@ -14,15 +14,14 @@ claim may write the result, and an expired lease means the worker died.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from contests.models import Entry, QueueLane
+from kernelcamp.workers import LeaseHeartbeat
 
 log = logging.getLogger(__name__)
 
@@ -140,32 +139,15 @@ def renew(entry_id: int, attempt: int) -> bool:
     )
 
 
-class Heartbeat:
-    """Renews a claim every third of the lease until the block ends."""
+class Heartbeat(LeaseHeartbeat):
+    """Renews the entry's claim every third of the lease until the block ends."""
 
     def __init__(self, entry_id: int, attempt: int) -> None:
-        self.entry_id, self.attempt = entry_id, attempt
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"entry-{entry_id}", daemon=True)
-
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(settings.KC_CONTEST_LEASE_SECONDS / 3):
-                try:
-                    if not renew(self.entry_id, self.attempt):
-                        return
-                except Exception:  # a busy database: try again at the next beat
-                    log.warning("lease renewal of entry %s failed", self.entry_id, exc_info=True)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().__init__(
+            lambda: renew(entry_id, attempt),
+            lambda: settings.KC_CONTEST_LEASE_SECONDS,
+            name=f"entry-{entry_id}",
+        )
 
 
 def recover() -> list[int]:

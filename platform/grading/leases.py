@@ -10,18 +10,14 @@ lease (stalled, or presumed dead) can never grade a submission a second time.
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from grading.models import Submission
-
-log = logging.getLogger(__name__)
+from kernelcamp.workers import LeaseHeartbeat
 
 #: Without KC_GRADING_LEASE_SECONDS: how long a claim holds without a heartbeat.
 DEFAULT_LEASE_SECONDS = 60.0
@@ -72,31 +68,10 @@ def renew(submission_id: int, attempt: int) -> bool:
     )
 
 
-class Heartbeat:
-    """Renews a claim every third of the lease until the block ends."""
+class Heartbeat(LeaseHeartbeat):
+    """Renews the submission's claim every third of the lease until the block ends."""
 
     def __init__(self, submission_id: int, attempt: int) -> None:
-        self.submission_id, self.attempt = submission_id, attempt
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._beat, name=f"lease-{submission_id}", daemon=True
+        super().__init__(
+            lambda: renew(submission_id, attempt), lease_seconds, name=f"lease-{submission_id}"
         )
-
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(lease_seconds() / 3):
-                try:
-                    if not renew(self.submission_id, self.attempt):
-                        return  # superseded: the result will be discarded
-                except Exception:  # a busy database: try again at the next beat
-                    log.warning("lease renewal of %s failed", self.submission_id, exc_info=True)
-        finally:
-            connection.close()  # this thread's own connection
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()

@@ -4,14 +4,10 @@ db_worker alone never runs a task again once its worker died mid-task; submissio
 instead, and this command re-queues those whose lease ran out, at start and then periodically.
 """
 
-import threading
-
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 
 from grading.services_recovery import recover_interrupted_grading
+from kernelcamp.workers import run_db_worker_with_recovery
 
 
 class Command(BaseCommand):
@@ -35,30 +31,13 @@ class Command(BaseCommand):
     def handle(
         self, *args, queues: str, interval: float, batch: bool, reload: bool = False, **options
     ):
-        stop = threading.Event()
-
-        def sweep() -> None:
-            while not stop.is_set():
-                try:
-                    recover_interrupted_grading()
-                except Exception as exc:  # a sweep failure must not stop grading
-                    self.stderr.write(f"recovery sweep failed: {exc}")
-                finally:
-                    close_old_connections()
-                stop.wait(settings.KC_GRADING_SWEEP_SECONDS)
-
-        recover_interrupted_grading()
-        sweeper = threading.Thread(target=sweep, name="grading-recovery", daemon=True)
-        sweeper.start()
-        try:
-            call_command(
-                "db_worker",
-                queue_name=queues,
-                interval=interval,
-                batch=batch,
-                reload=reload and not batch,
-                startup_delay=False,
-                verbosity=options.get("verbosity", 1),
-            )
-        finally:
-            stop.set()
+        run_db_worker_with_recovery(
+            recover_interrupted_grading,
+            sweep_name="grading-recovery",
+            report_error=self.stderr.write,
+            queue_name=queues,
+            interval=interval,
+            batch=batch,
+            reload=reload and not batch,
+            verbosity=options.get("verbosity", 1),
+        )
