@@ -42,6 +42,10 @@ def closes_at(challenge: Challenge) -> datetime:
 
 
 def is_open(challenge: Challenge, moment: datetime | None = None) -> bool:
+    """Taking entries and final marks: within the event, before the close, and not revealed (once
+    the private board shows, each entry's private score shows too, so entries would probe it)."""
+    if challenge.private_revealed_at is not None:
+        return False
     moment = moment or timezone.now()
     return challenge.event.starts_at <= moment < closes_at(challenge)
 

@@ -41,3 +41,21 @@ def test_final_marks_cannot_change_once_the_challenge_has_closed():
     competitor = f"t{world['team_a'].pk}"
     row = BoardRow.objects.get(challenge=challenge, board="private", competitor=competitor)
     assert row.score == 0.6
+
+
+def test_a_revealed_challenge_takes_no_entries_and_no_final_marks():
+    """Revealed before the close: each entry's private score now shows, so a new entry or a
+    changed final mark would be chosen by the secret rows."""
+    world = contest_world("walk-reveal")
+    challenge = world["challenge"]
+    entry = services.submit_entry(challenge, world["a1"], CSV, "p.csv")
+    run_to_result(entry.pk, scored(0.9, 0.6))
+    services.reveal_private(challenge)
+    assert not services.is_open(challenge)
+    with pytest.raises(services.EntryError):
+        services.submit_entry(challenge, world["a1"], CSV, "p.csv")
+    entry.refresh_from_db()
+    with pytest.raises(services.EntryError):
+        services.set_final(entry, True)
+    services.reveal_private(challenge, reveal=False)
+    assert services.is_open(challenge)
