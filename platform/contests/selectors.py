@@ -9,7 +9,7 @@ from django.db.models import Count, Min, Q
 from accounts.permissions import can
 from contests.boards import is_frozen
 from contests.models import BoardRow, Challenge, Entry, QuotaUsage, RescoreBatch
-from contests.services import competitor_for, event_day
+from contests.services import competitor_for, event_day, is_open
 
 PUBLIC, PRIVATE = BoardRow.Board.PUBLIC, BoardRow.Board.PRIVATE
 
@@ -104,6 +104,7 @@ def participant_view(challenge: Challenge, user) -> dict:
         "entries": entries,
         "pending": any(e.status in {Entry.Status.QUEUED, Entry.Status.RUNNING} for e in entries),
         "final_count": sum(1 for e in entries if e.is_final),
+        "open": is_open(challenge),  # final marks change only while entries are taken
     }
 
 

@@ -59,3 +59,19 @@ def test_a_revealed_challenge_takes_no_entries_and_no_final_marks():
         services.set_final(entry, True)
     services.reveal_private(challenge, reveal=False)
     assert services.is_open(challenge)
+
+
+def test_the_page_offers_no_final_mark_once_closed():
+    from django.test import Client
+    from django.urls import reverse
+
+    world = contest_world("walk-button")
+    challenge = world["challenge"]
+    entry = services.submit_entry(challenge, world["a1"], CSV, "p.csv")
+    run_to_result(entry.pk, scored(0.9, 0.6))
+    client = Client()
+    client.force_login(world["a1"])
+    url = reverse("challenge-mine", args=[world["event"].slug, challenge.slug])
+    assert reverse("entry-final", args=[entry.pk]) in client.get(url).content.decode()
+    services.reveal_private(challenge)
+    assert reverse("entry-final", args=[entry.pk]) not in client.get(url).content.decode()
