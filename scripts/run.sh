@@ -39,12 +39,32 @@ say "Setting up GPU profiles and the hub's OAuth client"
 # then stops them in order: first the students' servers through the hub (closing their ledger
 # rows), then the services themselves.
 pids=()
+# signal_all SIG SECONDS [group]: send SIG to every service (or its whole process group), then
+# wait up to SECONDS for all of them to exit; fails if one is still alive.
+signal_all() {
+  local pid alive
+  for pid in "${pids[@]}"; do
+    if [ "${3:-}" = group ]; then kill -"$1" -- "-$pid" 2>/dev/null || true
+    else kill -"$1" "$pid" 2>/dev/null || true; fi
+  done
+  for _ in $(seq $(( $2 * 2 ))); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
 cleanup() {
   local status=$?
   trap - INT TERM EXIT
   say "Stopping"
   timeout 90 .venv/bin/python manage.py stop_sessions || true
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # A worker finishes the task in hand on the first TERM, but scoring a challenge entry can take a
+  # minute: a second TERM makes it give the task up (its lease runs out and the next start queues
+  # it again, docs/challenges.md), and KILL ends whatever is still left.
+  signal_all TERM 15 || { say "Waiting for workers to give up their tasks"; signal_all TERM 10; } \
+    || signal_all KILL 5 group || true
   wait 2>/dev/null || true
   exit "$status"
 }
