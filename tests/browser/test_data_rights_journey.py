@@ -13,19 +13,14 @@ import pytest
 import requests
 
 from tests.browser.conftest import ARTIFACTS_DIR
+from tests.browser.shots import shoot_widths
 
 SHOTS = ARTIFACTS_DIR / "operations"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def shoot(site, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (390, 1440):
-        site.driver.set_window_size(width, 1000)
-        height = site.driver.execute_script("return document.documentElement.scrollHeight")
-        site.driver.set_window_size(width, min(max(height, 700), 2600))
-        site.driver.save_screenshot(str(SHOTS / f"{name}-{width}.png"))
-    site.driver.set_window_size(1280, 1000)
+    shoot_widths(site, SHOTS, name)
 
 
 def browser_session(site) -> requests.Session:

@@ -18,20 +18,14 @@ import pytest
 import requests
 
 from tests.browser.conftest import ARTIFACTS_DIR, Site, start_chromium
+from tests.browser.shots import shoot_widths
 
 SHOTS = ARTIFACTS_DIR / "hackathon"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def shoot(site, name: str) -> None:
-    """The page at a phone's and a desktop's width, the whole page's height."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (390, 1440):
-        site.driver.set_window_size(width, 1000)
-        height = site.driver.execute_script("return document.documentElement.scrollHeight")
-        site.driver.set_window_size(width, min(max(height, 700), 2600))
-        site.driver.save_screenshot(str(SHOTS / f"{name}-{width}.png"))
-    site.driver.set_window_size(1280, 1000)
+    shoot_widths(site, SHOTS, name)
 
 
 def sign_in_as(site, username: str) -> None:
