@@ -16,6 +16,7 @@ from accounts.ratelimit import submission_refusal
 from grading import selectors, selectors_manual, services
 from grading.forms import OverrideForm, UploadForm
 from grading.models import RegradeBatch, Submission
+from kernelcamp.spreadsheet import as_text
 from learning.models import Cohort
 
 
@@ -180,7 +181,7 @@ def gradebook_csv(request, pk: int):
         ]
     writer.writerow(header + ["total"])
     for row in rows:
-        line = [row.student.username, row.student.email]
+        line = [as_text(row.student.username), as_text(row.student.email)]
         for cell in row.cells:
             grade = cell.grade
             line += [

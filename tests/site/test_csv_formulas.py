@@ -56,3 +56,14 @@ def test_audit_csv_keeps_a_formula_label_as_text():
     body = client.get(reverse("audit-csv")).content.decode("utf-8-sig")
     labels = [row[6] for row in csv.reader(io.StringIO(body))][1:]
     assert "'=1+1" in labels and "=1+1" not in labels
+
+
+def test_gradebook_csv_keeps_a_formula_username_as_text(published, people):
+    student = people["student"]
+    student.username, student.email = "@SUM(1+1)", "=1+1@example.org"
+    student.save()
+    client = Client()
+    client.force_login(people["instructor"])
+    body = client.get(reverse("gradebook-csv", args=[published["cohort"].pk])).content.decode()
+    row = list(csv.reader(io.StringIO(body)))[1]
+    assert row[:2] == ["'@SUM(1+1)", "'=1+1@example.org"]
