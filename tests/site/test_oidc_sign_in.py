@@ -5,6 +5,8 @@ the hub signs in through), served by pytest-django's live server. One browser se
 at the provider; a second, anonymous one is the student's browser at KernelCamp.
 """
 
+import base64
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -95,3 +97,76 @@ def test_a_forged_state_is_refused(institution):
 def test_without_settings_there_is_no_single_sign_on(db):
     assert Client().get(reverse("oidc-login")).status_code == 404
     assert 'id="oidc-login"' not in Client().get(reverse("login")).content.decode()
+
+
+class _TokenResponses:
+    """Passes the site's token request to the real provider, then lets a test change the answer:
+    what a network attacker between KernelCamp and the institution could do."""
+
+    def __init__(self, monkeypatch, change):
+        self.real_post, self.change, self.seen = oidc.requests.post, change, []
+        monkeypatch.setattr(oidc.requests, "post", self)
+
+    def __call__(self, *args, **kwargs):
+        response = self.real_post(*args, **kwargs)
+        self.seen.append(response.json())
+        body = self.change(response.json())
+        response._content = json.dumps(body).encode()
+        return response
+
+
+def _claims_of(raw: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(raw.split(".")[1] + "=="))
+
+
+def _encode(part: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+
+def _refused(student, done) -> None:
+    assert done["Location"] == reverse("login") and "_auth_user_id" not in student.session
+
+
+def test_an_id_token_with_a_changed_subject_does_not_verify(institution, settings, monkeypatch):
+    victim = make_user("victim")
+    attacker = make_user("attacker")
+    ExternalIdentity.objects.create(
+        user=victim, issuer=settings.KC_OIDC_ISSUER, subject="victims-subject"
+    )
+
+    def swap_subject(tokens):  # keeps the provider's signature over the attacker's claims
+        header, _, signature = tokens["id_token"].split(".")
+        claims = {**_claims_of(tokens["id_token"]), "sub": "victims-subject"}
+        return {**tokens, "id_token": f"{header}.{_encode(claims)}.{signature}"}
+
+    _TokenResponses(monkeypatch, swap_subject)
+    _refused(*sign_in_through(institution, attacker))
+
+
+def test_an_unsigned_id_token_is_refused(institution, settings, monkeypatch):
+    victim = make_user("victim")
+    ExternalIdentity.objects.create(
+        user=victim, issuer=settings.KC_OIDC_ISSUER, subject="victims-subject"
+    )
+
+    def unsigned(tokens):  # alg "none": claims anyone could write
+        claims = {**_claims_of(tokens["id_token"]), "sub": "victims-subject"}
+        return {
+            **tokens,
+            "id_token": f"{_encode({'alg': 'none', 'typ': 'JWT'})}.{_encode(claims)}.",
+        }
+
+    _TokenResponses(monkeypatch, unsigned)
+    _refused(*sign_in_through(institution, make_user("attacker")))
+
+
+def test_a_replayed_id_token_fails_the_nonce_check(institution, settings, monkeypatch):
+    """A genuine, well-signed ID token from an earlier sign-in is not accepted for a new one."""
+    settings.KC_OIDC_TRUST_EMAILS = True
+    user = make_user("prof")
+    recorder = _TokenResponses(monkeypatch, lambda tokens: tokens)
+    first, done = sign_in_through(institution, user)
+    assert first.session["_auth_user_id"] == str(user.pk)
+    earlier = recorder.seen[0]
+    recorder.change = lambda tokens: {**tokens, "id_token": earlier["id_token"]}
+    _refused(*sign_in_through(institution, user))
