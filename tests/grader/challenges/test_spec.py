@@ -34,7 +34,7 @@ def test_the_test_challenge_loads():
     spec = load_challenge(HORNER)
     assert spec.slug == "horner" and spec.kind == "kernel"
     assert spec.kernel.device == "cpu" and spec.kernel.framework == "numba"
-    assert spec.kernel.shapes == ({"n": 16384}, {"n": 65536})
+    assert spec.kernel.shapes == ({"n": 65536}, {"n": 16384})
     assert spec.kernel.public_seeds == (1, 2)
     assert spec.secret_seeds() == (9137, 52211)
     assert spec.limits.memory_mb == 1536 and spec.quota.per_day == 10
@@ -46,7 +46,7 @@ def test_the_test_challenge_loads():
         ('kind = "kernel"', 'kind = "gpu"', BadKind, "bad-kind"),
         ('slug = "horner"', 'slug = "other"', SlugMismatch, "slug-mismatch"),
         ('slug = "horner"', 'slug = "Bad Slug"', BadManifest, "bad-manifest"),
-        ("shapes = [{ n = 16384 }, { n = 65536 }]", "shapes = []", BadShape, "bad-shape"),
+        ("shapes = [{ n = 65536 }, { n = 16384 }]", "shapes = []", BadShape, "bad-shape"),
         ("{ n = 16384 }", "{ n = -1 }", BadShape, "bad-shape"),
         ("{ n = 16384 }", '{ n = "big" }', BadShape, "bad-shape"),
         ("{ n = 16384 }", "{ n = 4096, m = 4096, k = 4096 }", BadShape, "bad-shape"),
