@@ -89,9 +89,8 @@ def _status_context(submission: Submission, viewer) -> dict:
         manual = {m.cell_id: m for m in submission.manual_grades.all()} if grade else {}
     return {
         "manual": manual,
-        "manual_released": bool(grade) and selectors.manual_released(
-            submission.cohort_id, submission.assignment.slug
-        ),
+        "manual_released": bool(grade)
+        and selectors.manual_released(submission.cohort_id, submission.assignment.slug),
         "grade": grade,
         # A submission the grader refused shows its 0, though it never counts.
         "score": grade.score if grade and score is None else score,

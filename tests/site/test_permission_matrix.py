@@ -177,10 +177,9 @@ def url_for(name: str, published, people) -> str:
         return reverse(name, args=[session.pk])
     if name in {"submission-feedback-page", "submission-feedback-download", "similarity-pair"}:
         from grading.services import record_result
-        from tests.site.grading_helpers import grader_result
-
         from learning.services.enrolment import enrol
         from tests.site.factories import make_user
+        from tests.site.grading_helpers import grader_result
 
         classmate = make_user("classmate")
         enrol(cohort, classmate, source="manual")
