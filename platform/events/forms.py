@@ -124,3 +124,28 @@ class PrizeForm(forms.ModelForm):
         model = Prize
         fields = ("title", "description", "rank", "track")
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class RoleForm(forms.Form):
+    """Give someone a part in the event: a username or an email address, and the role."""
+
+    person = forms.CharField(label=_("Username or email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args, **kwargs):
+        from events.services import STAFF_ROLES
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role.value, role.label) for role in STAFF_ROLES]
+
+    def clean_person(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models import Q
+
+        typed = self.cleaned_data["person"].strip()
+        people = get_user_model().objects.filter(
+            Q(username__iexact=typed) | Q(email__iexact=typed), is_active=True
+        )[:2]
+        if len(people) != 1:
+            raise forms.ValidationError(_("No one, or more than one person, has that name."))
+        return people[0]

@@ -77,3 +77,33 @@ def set_schedule(event: Event, phases: dict[str, tuple | None]) -> None:
             Phase.objects.update_or_create(
                 event=event, kind=kind, defaults={"starts_at": span[0], "ends_at": span[1]}
             )
+
+
+class RoleError(ValueError):
+    """A role change the event cannot take; the message says why, for the organizer."""
+
+
+#: The roles an organizer hands out on the event's page (participants register themselves).
+STAFF_ROLES = (EventRole.Role.ORGANIZER, EventRole.Role.MENTOR, EventRole.Role.JUDGE)
+
+
+def grant_role(event: Event, user, role: str) -> EventRole:
+    if role not in STAFF_ROLES:
+        raise RoleError(_("That role is not given on this page."))
+    granted, _created = EventRole.objects.get_or_create(event=event, user=user, role=role)
+    return granted
+
+
+@transaction.atomic
+def revoke_role(event: Event, user, role: str) -> None:
+    """Take a role back; the event always keeps at least one organizer."""
+    if role not in STAFF_ROLES:
+        raise RoleError(_("That role is not given on this page."))
+    organizers = EventRole.objects.select_for_update().filter(
+        event=event, role=EventRole.Role.ORGANIZER
+    )
+    if role == EventRole.Role.ORGANIZER and list(organizers.values_list("user", flat=True)) == [
+        user.pk
+    ]:
+        raise RoleError(_("The event must keep at least one organizer."))
+    EventRole.objects.filter(event=event, user=user, role=role).delete()

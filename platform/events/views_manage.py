@@ -1,4 +1,5 @@
-"""Organizer pages: edit the event, its schedule, tracks and prizes; and the mentors' page."""
+"""Organizer pages: edit the event, its schedule, tracks, prizes and who organizes, mentors and
+judges it; and the mentors' page."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import can, require
 from events import selectors, services
-from events.forms import EventForm, PrizeForm, ScheduleForm, TrackForm
-from events.models import Event
+from events.forms import EventForm, PrizeForm, RoleForm, ScheduleForm, TrackForm
+from events.models import Event, EventRole
 
 
 def _forms(event: Event, data=None, which: str = "") -> dict:
@@ -26,6 +27,7 @@ def _forms(event: Event, data=None, which: str = "") -> dict:
         "schedule_form": ScheduleForm(bound("schedule"), event=event, prefix="phase"),
         "track_form": TrackForm(bound("track"), prefix="track"),
         "prize_form": PrizeForm(bound("prize"), event=event, prefix="prize"),
+        "role_form": RoleForm(bound("role"), prefix="role"),
     }
 
 
@@ -47,6 +49,22 @@ def _save(event: Event, which: str, forms: dict, post) -> str | None:
         prize.event = event
         prize.save()
         return _("Prize added.")
+    if which == "role" and forms["role_form"].is_valid():
+        person, role = (
+            forms["role_form"].cleaned_data["person"],
+            forms["role_form"].cleaned_data["role"],
+        )
+        services.grant_role(event, person, role)
+        return _("%(name)s is now %(role)s.") % {
+            "name": person.get_username(),
+            "role": EventRole.Role(role).label,
+        }
+    if which == "revoke-role":
+        role = event.roles.filter(pk=post.get("pk") or 0).select_related("user").first()
+        if role is None:
+            return _("That role was already taken back.")
+        services.revoke_role(event, role.user, role.role)  # RoleError: shown by the view
+        return _("Role taken back.")
     if which == "delete-track":
         event.tracks.filter(pk=post.get("pk") or 0).delete()
         return _("Track removed.")
@@ -65,7 +83,11 @@ def event_manage(request: HttpRequest, slug: str) -> HttpResponse:
         which = request.POST.get("form", "") if request.method == "POST" else ""
         forms = _forms(event, request.POST or None, which)
         if which:
-            done = _save(event, which, forms, request.POST)
+            try:
+                done = _save(event, which, forms, request.POST)
+            except services.RoleError as exc:
+                messages.error(request, str(exc))
+                return redirect("event-manage", slug=event.slug)
             if done:
                 messages.success(request, done)
                 return redirect("event-manage", slug=event.slug)
@@ -77,6 +99,9 @@ def event_manage(request: HttpRequest, slug: str) -> HttpResponse:
                 "event": event,
                 "tracks": event.tracks.all(),
                 "prizes": event.prizes.select_related("track"),
+                "staff_roles": event.roles.exclude(role=EventRole.Role.PARTICIPANT)
+                .select_related("user")
+                .order_by("role", "user__username"),
                 **forms,
             },
         )

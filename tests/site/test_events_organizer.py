@@ -108,3 +108,54 @@ def test_the_mentors_page_shows_teams_projects_and_who_is_looking():
     page = client.get(reverse("event-mentor", args=[event.slug])).content.decode()
     assert "Tiled matmul" in page and "m-ada, m-ben" in page and "CUDA, PyTorch" in page
     assert reverse("help-queue", args=["event", event.slug]) in page
+
+
+def test_the_organizer_gives_and_takes_back_roles_on_the_events_page(organizer_client):
+    """No Django admin needed: a judge and a mentor are named on the page, and reach their pages."""
+    event, client = organizer_client
+    url = reverse("event-manage", args=[event.slug])
+    judge = make_user("judge-by-page")
+    mentor = make_user("mentor-by-page")
+    mentor_page = reverse("event-mentor", args=[event.slug])
+    outsider = Client()
+    outsider.force_login(mentor)
+    assert outsider.get(mentor_page).status_code == 403
+    done = client.post(
+        url, {"form": "role", "role-person": "JUDGE-BY-PAGE@example.org", "role-role": "judge"}
+    )
+    assert done.status_code == 302
+    client.post(url, {"form": "role", "role-person": "mentor-by-page", "role-role": "mentor"})
+    assert set(event.roles.values_list("user__username", "role")) >= {
+        ("judge-by-page", "judge"),
+        ("mentor-by-page", "mentor"),
+    }
+    assert outsider.get(mentor_page).status_code == 200
+    judge_client = Client()
+    judge_client.force_login(judge)
+    assert judge_client.get(reverse("judge-home", args=[event.slug])).status_code == 200
+    # Unknown people and roles not given on this page are refused; nothing changes.
+    before = event.roles.count()
+    page = client.post(url, {"form": "role", "role-person": "nobody", "role-role": "judge"})
+    assert "No one, or more than one person, has that name." in page.content.decode()
+    client.post(url, {"form": "role", "role-person": "judge-by-page", "role-role": "participant"})
+    assert event.roles.count() == before
+    # Taken back: the mentor loses the page; the last organizer cannot be taken back.
+    granted = event.roles.get(user=mentor, role="mentor")
+    client.post(url, {"form": "revoke-role", "pk": granted.pk})
+    assert outsider.get(mentor_page).status_code == 403
+    last = event.roles.get(role="organizer")
+    refused = client.post(url, {"form": "revoke-role", "pk": last.pk}, follow=True)
+    assert "The event must keep at least one organizer." in refused.content.decode()
+    assert event.roles.filter(role="organizer").exists()
+
+
+def test_only_organizers_change_roles(organizer_client):
+    event, _client = organizer_client
+    judge = make_user("a-judge")
+    event.roles.create(user=judge, role="judge")
+    client = Client()
+    client.force_login(judge)
+    url = reverse("event-manage", args=[event.slug])
+    posted = client.post(url, {"form": "role", "role-person": "a-judge", "role-role": "organizer"})
+    assert posted.status_code == 403
+    assert not event.roles.filter(user=judge, role="organizer").exists()
