@@ -29,3 +29,14 @@ class JsonFormatter(logging.Formatter):
 
 def _is_plain(value: object) -> bool:
     return isinstance(value, (str, int, float, bool, type(None), list, dict))
+
+
+class RefusalsWithoutTraceback(logging.Filter):
+    """Keep a refused request (403) to one log line: Django logs each with the PermissionDenied
+    traceback, and a participant guessing URLs would fill the log with them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.request" and getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -193,10 +193,12 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
         "json": {"()": "kernelcamp.logs.JsonFormatter"},
     },
+    "filters": {"refusals": {"()": "kernelcamp.logs.RefusalsWithoutTraceback"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": sys.stderr,
+            "filters": ["refusals"],
             "formatter": "json" if os.environ.get("KC_LOG_FORMAT") == "json" else "text",
         }
     },

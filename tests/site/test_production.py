@@ -116,3 +116,35 @@ def test_error_pages_are_the_sites_and_say_what_to_do(published, people):
 
     crashed = server_error(RequestFactory().get("/"))
     assert crashed.status_code == 500 and b"Something went wrong" in crashed.content
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_one_log_line_without_a_traceback(published, people):
+    """A participant guessing URLs must not fill the log with PermissionDenied tracebacks."""
+    import io
+    import logging
+
+    from django.conf import settings
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for name in settings.LOGGING["handlers"]["console"]["filters"]:  # the console's own filters
+        handler.addFilter(
+            logging.config.DictConfigurator(settings.LOGGING).configure_filter(
+                settings.LOGGING["filters"][name]
+            )
+        )
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        outsider = Client()
+        outsider.force_login(people["outsider"])
+        assert (
+            outsider.get(reverse("cohort-detail", args=[published["cohort"].pk])).status_code == 403
+        )
+        Client().get("/no/such/page/")
+    finally:
+        logger.removeHandler(handler)
+    logged = stream.getvalue()
+    assert "Forbidden" in logged and "Traceback" not in logged and "PermissionDenied" not in logged
