@@ -34,3 +34,12 @@ def _contest_entry(user, entry) -> bool:
     if entry.user_id == user.pk or "organizer" in event_roles_memo(user, entry.challenge.event):
         return True
     return entry.team_id is not None and entry.team.memberships.filter(user=user).exists()
+
+
+@rule("contest.final")
+def _contest_final(user, entry) -> bool:
+    """Mark an entry final: someone who speaks for its row now. A member who left the team may
+    still read the entries they made, but no longer chooses the team's final ones."""
+    if entry.team_id is not None:
+        return entry.team.memberships.filter(user=user).exists()
+    return entry.user_id == user.pk

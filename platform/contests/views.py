@@ -248,7 +248,7 @@ def entry_file(request, pk: int):
 @require_POST
 def entry_final(request, pk: int):
     entry = get_object_or_404(Entry.objects.select_related("challenge__event"), pk=pk)
-    require(request.user, "contest.entry", entry)
+    require(request.user, "contest.final", entry)
     require(request.user, "contest.enter", entry.challenge)
     try:
         services.set_final(entry, request.POST.get("final") == "1")

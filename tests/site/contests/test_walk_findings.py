@@ -75,3 +75,29 @@ def test_the_page_offers_no_final_mark_once_closed():
     assert reverse("entry-final", args=[entry.pk]) in client.get(url).content.decode()
     services.reveal_private(challenge)
     assert reverse("entry-final", args=[entry.pk]) not in client.get(url).content.decode()
+
+
+def test_a_member_who_left_the_team_no_longer_marks_its_entries_final():
+    from django.test import Client
+    from django.urls import reverse
+
+    from teams.services import join_team, leave_team
+
+    world = contest_world("walk-moved")
+    challenge, team_b = world["challenge"], world["team_b"]
+    Challenge.objects.filter(pk=challenge.pk).update(selection="final", max_final=1)
+    entry = services.submit_entry(challenge, world["a2"], CSV, "p.csv")
+    run_to_result(entry.pk, scored(0.9, 0.6))
+    leave_team(world["event"], world["a2"])
+    join_team(world["a2"], team_b.join_code)
+    moved = Client()
+    moved.force_login(world["a2"])
+    url = reverse("entry-final", args=[entry.pk])
+    assert moved.post(url, {"final": "1"}).status_code == 403
+    entry.refresh_from_db()
+    assert not entry.is_final
+    stayed = Client()
+    stayed.force_login(world["a1"])
+    assert stayed.post(url, {"final": "1"}).status_code == 302
+    entry.refresh_from_db()
+    assert entry.is_final
