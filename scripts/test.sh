@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing (Python packages, chromium + chromium-driver, PostgreSQL, strace and
-# iproute2 for the offline test) and runs
+# iproute2 for the offline test, nginx to check the shipped site) and runs
 # every test: the whole suite on SQLite, then the site's suite again on a throw-away PostgreSQL.
 # Extra arguments go to the first pytest run.
 set -euo pipefail
-KC_EXTRA_APT=("chromium:chromium" "chromedriver:chromium-driver" "/usr/lib/postgresql/*/bin/initdb:postgresql" "strace:strace" "ip:iproute2")
+KC_EXTRA_APT=("chromium:chromium" "chromedriver:chromium-driver" "/usr/lib/postgresql/*/bin/initdb:postgresql" "strace:strace" "ip:iproute2" "nginx:nginx-light")
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
 run_pytest() {

@@ -257,6 +257,31 @@ def test_nginx_points_at_the_ports_and_paths_the_services_use():
     assert body * 1024 * 1024 >= settings.KC_MAX_SUBMISSION_BYTES
 
 
+@pytest.mark.skipif(not shutil.which("nginx") or not shutil.which("openssl"), reason="no nginx")
+def test_nginx_accepts_the_site_as_written(tmp_path):
+    """`nginx -t` with Debian's own nginx (1.22): the shipped site must load there, certificates
+    aside (a throw-away pair stands in for the operator's)."""
+    key, cert = tmp_path / "privkey.pem", tmp_path / "fullchain.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=camp.example.edu", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    site = (DEPLOY / "nginx" / "kernelcamp.conf").read_text()
+    assert "/etc/ssl/kernelcamp/fullchain.pem" in site and "/etc/ssl/kernelcamp/privkey.pem" in site
+    site = site.replace("/etc/ssl/kernelcamp/fullchain.pem", str(cert))
+    (tmp_path / "site.conf").write_text(site.replace("/etc/ssl/kernelcamp/privkey.pem", str(key)))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ include {tmp_path}/site.conf; }}\n"
+    )
+    checked = subprocess.run(
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_the_container_image_runs_the_web_server_config():
     containerfile = (DEPLOY / "Containerfile").read_text()
     cmd = re.search(r"^CMD (\[.*\])$", containerfile, re.M).group(1)
