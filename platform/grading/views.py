@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -110,18 +109,10 @@ def _with_manual(cells, manual: dict) -> list:
 
 @login_required
 def submission_feedback(request, pk: int):
+    """The first feedback address (the grader's own HTML) now leads to the feedback page in the
+    site's design, so old links and bookmarks keep working and show one feedback, not two."""
     submission = _submission(request, pk)
-    grade = getattr(submission, "grade", None)
-    page = grade.feedback_html if grade else ""
-    # The grader's summary carries English and Korean; the page's language shows the reader's.
-    page = page.replace("<html>", f'<html lang="{get_language() or "en"}">', 1)
-    response = HttpResponse(page, content_type="text/html; charset=utf-8")
-    # Feedback quotes student code and output: show it, but never run anything from it.
-    response["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-    )
-    response["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return redirect("submission-feedback-page", pk=submission.pk)
 
 
 @login_required
