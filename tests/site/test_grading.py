@@ -101,7 +101,9 @@ def test_hidden_tests_stay_hidden_until_released_after_due(published, people):
     client.force_login(student)
     page = reverse("assignment-detail", args=[cohort.pk, "add"])
     feedback = client.get(reverse("submission-feedback", args=[submission.pk]), follow=True)
-    assert feedback.redirect_chain[-1][0] == reverse("submission-feedback-page", args=[submission.pk])
+    assert feedback.redirect_chain[-1][0] == reverse(
+        "submission-feedback-page", args=[submission.pk]
+    )
     assert "add(-1, 1)" not in feedback.content.decode()
     assert "script-src 'self'" in feedback["Content-Security-Policy"]
     assert "add(-1, 1)" not in client.get(page).content.decode()
