@@ -14,10 +14,11 @@ from grader.source import make_release, notebook_bytes
 
 from .mutants import Mutant
 from .mutants.cuda_numba import MUTANTS as CUDA_MUTANTS
+from .mutants.cuda_numba_host_work import MUTANTS as CUDA_HOST_WORK_MUTANTS
 from .mutants.pytorch_gpu import MUTANTS as TORCH_MUTANTS
 from .test_courses import source_of
 
-ALL_MUTANTS: dict[str, list[Mutant]] = {**CUDA_MUTANTS, **TORCH_MUTANTS}
+ALL_MUTANTS: dict[str, list[Mutant]] = {**CUDA_MUTANTS, **CUDA_HOST_WORK_MUTANTS, **TORCH_MUTANTS}
 
 
 def batches(mutants: list[Mutant]) -> list[list[Mutant]]:

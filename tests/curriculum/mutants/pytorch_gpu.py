@@ -54,3 +54,36 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
 }
+
+NB03 = "pytorch-gpu/03-numba-kernels-on-torch-tensors.ipynb"
+
+AXPB_WITH_TORCH = """@cuda.jit
+def axpb_kernel(x, out, a, b):
+    i = cuda.grid(1)
+
+
+def axpb(t, a, b):
+    out = torch.empty_like(t)
+    axpb_kernel[blocks_for(t.numel(), 128), 128](to_numba(t), to_numba(out), a, b)
+    return a * t + b
+"""
+
+ADD_OUTER_WITH_TORCH = """@cuda.jit
+def add_outer_kernel(x, u, v, out):
+    col, row = cuda.grid(2)
+
+
+def add_outer(x, u, v):
+    return (x + u[:, None] * v[None, :]).contiguous()
+"""
+
+MUTANTS[NB03] = [
+    Mutant(
+        "axpb in torch, an empty kernel launched", {"ex2-axpb": AXPB_WITH_TORCH}, ("test-ex2-axpb",)
+    ),
+    Mutant(
+        "add_outer in torch, no launch",
+        {"ex3-add-outer": ADD_OUTER_WITH_TORCH},
+        ("test-ex3-add-outer",),
+    ),
+]
