@@ -1,0 +1,147 @@
+"""A kernel must compile for a GPU, checked on a CPU: grader.gpu_compile compiles the course's
+kernels to PTX with NVVM in a child process without the simulator (this process runs under it)."""
+
+import json
+import linecache
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.gpu_compile import TOOL_HEURISTIC, TOOL_NVVM, compile_kernels, compiles_for_gpu
+from tests.curriculum.mutants.cuda_numba import (
+    ADD_TEN_THREAD0_NUMPY,
+    SOFTMAX_THREAD0_NUMPY,
+    WINDOW_SUM_GLOBAL_ONLY,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CUDA = REPO / "notebooks" / "cuda-numba"
+
+
+def run_cells(notebook: str, *grade_ids: str, replace: dict[str, str] | None = None) -> dict:
+    """A notebook's cells, chosen by grade_id, run here in order as IPython would (so that
+    inspect finds the kernels' source); ``replace`` swaps in other answers by grade_id."""
+    cells = {
+        c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"])
+        for c in json.loads((CUDA / notebook).read_text())["cells"]
+    }
+    namespace = {"__name__": "__main__"}
+    for grade_id in grade_ids:
+        source = (replace or {}).get(grade_id, cells[grade_id])
+        name = f"<{notebook}:{grade_id}>"
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        exec(compile(source, name, "exec"), namespace)
+    return namespace
+
+
+def rows(n: int, m: int) -> np.ndarray:
+    return np.random.default_rng(0).standard_normal((n, m)).astype(np.float32)
+
+
+def test_reference_kernels_compile_for_a_gpu():
+    """Among them the three whose shared arrays were sized TPB + WINDOW - 1 and the like, which
+    the simulator runs and a GPU build refuses."""
+    nb04 = run_cells("04-shared-memory-and-pooling.ipynb", "setup", "ex2-window-sum")
+    nb06 = run_cells("06-convolution-1d.ipynb", "setup", "ex2-tiled")
+    nb13 = run_cells("13-coalescing-and-transpose.ipynb", "setup", "transpose-tiled")
+    nb17 = run_cells("17-softmax-and-layernorm.ipynb", "setup", "softmax-block", "layernorm")
+    a, x = np.ones(64, np.float32), rows(4, 40)
+    checks = compile_kernels(
+        [
+            (nb04["window_sum"], (a, a)),
+            (nb06["conv1d_tiled"], (a, np.ones(5, np.float32), a)),
+            (nb13["transpose_tiled"], (x, x.T.copy())),
+            (nb17["softmax_rows_block"], (x, x)),
+            (nb17["layernorm_rows"], (x, x[0], x[0], np.float32(1e-5), x)),
+        ]
+    )
+    assert [c.tool for c in checks] == [TOOL_NVVM] * 5, [c.why_fallback for c in checks]
+    assert [c.problems for c in checks] == [[]] * 5
+    assert all(c.ptx_bytes > 1000 for c in checks)
+
+
+def test_host_code_in_kernels_is_refused_with_the_line():
+    nb17 = run_cells(
+        "17-softmax-and-layernorm.ipynb",
+        "setup",
+        "softmax-block",
+        replace={"softmax-block": SOFTMAX_THREAD0_NUMPY},
+    )
+    nb04 = run_cells(
+        "04-shared-memory-and-pooling.ipynb",
+        "setup",
+        "ex2-window-sum",
+        replace={
+            "ex2-window-sum": "def helper(a):\n    return a[0]\n\n"
+            + WINDOW_SUM_GLOBAL_ONLY.replace("out[i] = s", "out[i] = s + helper(a)")
+        },
+    )
+    x, a = rows(2, 40), np.ones(64, np.float32)
+    numpy_rows, helper = compile_kernels(
+        [(nb17["softmax_rows_block"], (x, x)), (nb04["window_sum"], (a, a))]
+    )
+    assert numpy_rows.tool == TOOL_NVVM and not numpy_rows.ok
+    [problem] = numpy_rows.problems
+    assert problem.startswith("softmax_rows_block() calls max() in a way that does not compile")
+    assert "at line 5: e = np.exp(x[row] - np.max(x[row]))" in problem
+    [problem] = helper.problems
+    assert problem.startswith("window_sum() calls helper(), a plain Python function")
+    assert problem.endswith("out[i] = s + helper(a)")
+
+
+def test_numpy_on_single_values_and_unfolded_sizes_are_named():
+    """np.exp on a float passes the simulator and fails on a GPU (numba-cuda has no GPU version
+    of that ufunc); so does a shared array sized by an expression."""
+    src = (
+        "import numpy as np\nfrom numba import cuda, float32\nTPB = 32\n\n"
+        "@cuda.jit\ndef exp_each(a, out):\n    i = cuda.grid(1)\n    out[i] = np.exp(a[i])\n\n"
+        "@cuda.jit\ndef padded(a):\n    sh = cuda.shared.array(TPB + 1, float32)\n"
+        "    sh[0] = a[0]\n    a[1] = sh[0]\n"
+    )
+    linecache.cache["<cell>"] = (len(src), None, src.splitlines(True), "<cell>")
+    namespace = {"__name__": "__main__"}
+    exec(compile(src, "<cell>", "exec"), namespace)
+    a = np.ones(8, np.float32)
+    exp_each, padded = compile_kernels(
+        [(namespace["exp_each"], (a, a)), (namespace["padded"], (a,))]
+    )
+    assert exp_each.problems == [
+        "exp_each() calls np.exp(), which numba-cuda cannot compile for a GPU: use the math "
+        "module (math.exp) on single values at line 8: out[i] = np.exp(a[i])"
+    ]
+    [problem] = padded.problems
+    assert "cuda.shared.array a size numba cannot read as a constant" in problem
+    assert problem.endswith("at line 12: sh = cuda.shared.array(TPB + 1, float32)")
+
+
+def test_a_signature_string_works_as_well_as_example_arguments():
+    nb = run_cells("01-threads-and-maps.ipynb", "setup", "ex1-add-ten")
+    assert compiles_for_gpu(nb["add_ten"], argtypes="(float32[:], float32[:])").ok
+    mutant = run_cells(
+        "01-threads-and-maps.ipynb",
+        "setup",
+        "ex1-add-ten",
+        replace={"ex1-add-ten": ADD_TEN_THREAD0_NUMPY},
+    )
+    check = compiles_for_gpu(mutant["add_ten"], argtypes="(float32[:], float32[:])")
+    assert check.tool == TOOL_NVVM and not check.ok, check
+
+
+def test_without_nvvm_the_fallback_runs_and_says_so(tmp_path):
+    """An interpreter that cannot import numba-cuda (here: without site-packages) stands for a
+    machine without the NVVM wheels: the static reading runs instead, and the result says so."""
+    python = tmp_path / "python-without-packages"
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} -S "$@"\n')
+    python.chmod(0o755)
+    nb = run_cells("01-threads-and-maps.ipynb", "setup", "ex1-add-ten")
+    a = np.ones(8, np.float32)
+    check = compiles_for_gpu(
+        nb["add_ten"], a, a, python=str(python), fallback=lambda k: [f"{k.__name__}: heuristic"]
+    )
+    assert check.tool == TOOL_HEURISTIC
+    assert check.problems == ["add_ten: heuristic"]
+    assert "numba-cuda cannot be imported" in check.why_fallback
+    with pytest.raises(TypeError):
+        compiles_for_gpu(object())
