@@ -7,31 +7,31 @@ Anonymous visitors never reach a rule (`can` refuses them first); the public boa
 from __future__ import annotations
 
 from accounts.permissions import rule
-from events.permissions import event_roles_memo
+from events.permissions import event_roles
 
 
 @rule("contest.view")
 def _contest_view(user, challenge) -> bool:
     """The statement and the public board: anyone with a role in the event."""
-    return bool(event_roles_memo(user, challenge.event))
+    return bool(event_roles(user, challenge.event))
 
 
 @rule("contest.enter")
 def _contest_enter(user, challenge) -> bool:
     """Hand in entries: the event's registered participants (alone or in their team)."""
-    return "participant" in event_roles_memo(user, challenge.event)
+    return "participant" in event_roles(user, challenge.event)
 
 
 @rule("contest.manage")
 def _contest_manage(user, challenge) -> bool:
     """Freeze, reveal, rescore, export, review flagged entries: the event's organizers."""
-    return "organizer" in event_roles_memo(user, challenge.event)
+    return "organizer" in event_roles(user, challenge.event)
 
 
 @rule("contest.entry")
 def _contest_entry(user, entry) -> bool:
     """One entry, its file and its result: whoever's row it feeds, and organizers."""
-    if entry.user_id == user.pk or "organizer" in event_roles_memo(user, entry.challenge.event):
+    if entry.user_id == user.pk or "organizer" in event_roles(user, entry.challenge.event):
         return True
     return entry.team_id is not None and entry.team.memberships.filter(user=user).exists()
 

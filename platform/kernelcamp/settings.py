@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "events.middleware.EventRolesMiddleware",
     "audit.middleware.AuditActorMiddleware",
     "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -256,6 +257,30 @@ if not DEBUG and KC_HUB_URL:
     KC_HUB_API_TOKEN = require_env(
         "KC_HUB_API_TOKEN", "the site's service token for the hub named by KC_HUB_URL"
     )
+
+# --- Sessions and caches ---------------------------------------------------------------------------
+# Sessions are read from a cache and written through to the database (no session query per
+# request). That cache must be one that every web process shares: gunicorn's workers are
+# processes, and with a per-process (LocMem) cache a session logged out in one worker would stay
+# signed in on the others until it expired. A directory is what every deployment here has (one
+# machine: KC_DATA_DIR; Kubernetes: the shared data volume). KC_SESSION_CACHE_DIR="" reads
+# sessions from the database alone (replicas that share no writable directory).
+# The default cache stays per process: it holds the rendered leaderboards, keyed by board version.
+KC_SESSION_CACHE_DIR = os.environ.get("KC_SESSION_CACHE_DIR", str(DATA_DIR / "cache" / "sessions"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": KC_SESSION_CACHE_DIR or str(DATA_DIR / "cache" / "sessions"),
+        "OPTIONS": {"MAX_ENTRIES": 5000},  # past it a third is dropped: the database stays
+    },
+}
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if KC_SESSION_CACHE_DIR
+    else "django.contrib.sessions.backends.db"
+)
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- Production profile (see docs/operations.md) -------------------------------------------------
 # Behind TLS (the default when DEBUG is off): secure cookies, redirect to https, HSTS.
