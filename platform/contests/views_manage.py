@@ -19,6 +19,7 @@ from contests import boards, selectors, services
 from contests.forms import ChallengeSettingsForm
 from contests.models import BoardRow, Challenge, Entry
 from contests.views import get_challenge
+from kernelcamp.spreadsheet import as_text
 
 
 def _event_local_input(challenge: Challenge) -> str:
@@ -172,7 +173,7 @@ def challenge_board_csv(request, slug: str, challenge: str):
                 [
                     board,
                     row.rank or "",
-                    _csv_safe(row.name),
+                    as_text(row.name),
                     "" if row.score is None else repr(row.score),
                     row.entries,
                     int(row.is_baseline),
@@ -180,8 +181,3 @@ def challenge_board_csv(request, slug: str, challenge: str):
                 ]
             )
     return response
-
-
-def _csv_safe(text: str) -> str:
-    """A team name must not become a formula in a spreadsheet."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
