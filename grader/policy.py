@@ -16,29 +16,29 @@ metadata ``kernelcamp.allow`` (construct names or specific names, e.g. ``["getat
 from __future__ import annotations
 
 import ast
-import builtins
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from .policy_ast import (
     TooDeep,
-    attributes_read_from,
     bound_by,
     formats_a_built_string,
     imported_aliases,
     is_super_call,
     module_installed,
     parse_cell,
-    parse_or_none,
     propagate_aliases,
     root_name,
     strip_magic_options,
     top_level_bindings,
 )
+from .policy_context import Context, assigned_names, called_name, module_construct
 from .policy_rules import (
+    AMBIGUOUS_MODULE_ATTRIBUTES,
     ATTRIBUTES,
+    CLASS_SAFE_DUNDERS,
     CODE_BUILTINS,
     CORE_BUILTINS,
+    DOTTED_MODULES,
     DUNDER,
     DUNDER_NAME,
     DYNAMIC_ATTRIBUTE,
@@ -63,61 +63,16 @@ from .policy_rules import (
     RESULT_TYPE,
     SAFE_DUNDERS,
     SAFE_MAGICS,
+    SERIALIZATION,
     SYS_ATTRIBUTES,
     SYS_STORED,
+    TEST_NAMESPACE,
     UNCHECKED,
     UNKNOWN_MODULE,
+    UNPICKLING_KEYWORDS,
     Hit,
 )
-
-
-@dataclass
-class Context:
-    """What the given (locked) code binds and uses, read from the instructor's source."""
-
-    #: alias -> module, from imports in locked cells.
-    module_aliases: dict[str, str] = field(default_factory=dict)
-    #: names the student must not rebind at top level.
-    protected: set[str] = field(default_factory=set)
-    #: attributes the tests and the given code read from modules (np.ones, time.perf_counter):
-    #: storing one on any object is a hit, since the object may be that module under a name no
-    #: scan follows (a default argument, a parameter, a list, a class attribute).
-    module_attributes: set[str] = field(default_factory=set)
-
-    @classmethod
-    def from_cells(cls, locked: Iterable[str], tests: Iterable[str], solutions: Iterable[str]):
-        ctx = cls()
-        solution_names: set[str] = set()
-        solution_aliases: dict[str, str] = {}
-        for code in solutions:
-            tree = parse_or_none(code)
-            if tree is not None:
-                solution_names |= top_level_bindings(tree)
-                solution_aliases.update(imported_aliases(tree))
-        for code in locked:
-            tree = parse_or_none(code)
-            if tree is None:
-                continue
-            ctx.module_aliases.update(imported_aliases(tree))
-            ctx.protected |= top_level_bindings(tree)
-        for code in tests:
-            tree = parse_or_none(code)
-            if tree is None:
-                continue
-            ctx.module_aliases.update(imported_aliases(tree))
-            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-            ctx.protected |= used & set(dir(builtins))
-        for code in [*locked, *tests]:
-            tree = parse_or_none(code)
-            if tree is not None:
-                ctx.module_attributes |= attributes_read_from(tree, ctx.module_aliases)
-        # A module the reference solution imports is one the tests may use: the student may
-        # import the same module under that name, never bind something else to it.
-        for alias, module in solution_aliases.items():
-            ctx.module_aliases.setdefault(alias, module)
-        ctx.protected |= CORE_BUILTINS | set(solution_aliases)
-        ctx.protected -= solution_names - CORE_BUILTINS - set(ctx.module_aliases)
-        return ctx
+from .policy_scope import global_reads, is_submodule
 
 
 class _Checker(ast.NodeVisitor):
@@ -129,6 +84,7 @@ class _Checker(ast.NodeVisitor):
         self.hits: list[Hit] = []
         self._class_depth = 0
         self._self_names: list[str] = []
+        self._calls: list[ast.Call] = []
 
     # -- reporting
     def hit(self, node: ast.AST, construct: str, name: str) -> None:
@@ -158,6 +114,11 @@ class _Checker(ast.NodeVisitor):
         elif name == "type" and isinstance(node.ctx, ast.Load):
             # Reached here only when not the callee of type(x): an alias that builds classes.
             self.hit(node, RESULT_TYPE, "type")
+        elif isinstance(node.ctx, ast.Load) and name in self.policy.foreign_modules:
+            # `_builtins.exec`, `_inspect.stack()`: a flagged module the given code imported,
+            # used under its alias (the student's own imports of it are hits already).
+            module = self.aliases[name]
+            self.hit(node, module_construct(module), f"{name} ({module})")
         if isinstance(node.ctx, ast.Store) and self.policy.top_level_store(name):
             self.hit(node, REBIND, name)
 
@@ -172,6 +133,38 @@ class _Checker(ast.NodeVisitor):
     def visit_MatchStar(self, node: ast.MatchStar) -> None:
         self._check_bound_name(node, node.name)
 
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        # `case object(f_back=caller, __dict__=d)` reads attributes with no Attribute node.
+        for attr in node.kwd_attrs:
+            self._check_attribute(node, attr, node.cls, stored=False)
+        self.generic_visit(node)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self._check_annotation(node.annotation)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._check_annotation(node.annotation)
+        self.generic_visit(node)
+
+    def _check_annotation(self, annotation: ast.AST | None) -> None:
+        """typing.get_type_hints, functools.singledispatch and others evaluate a string
+        annotation as code: a literal one is checked like a cell, and one that is a variable
+        of the student's or computed (and may hold a string built at run time) is a hit."""
+        if annotation is None:
+            return
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            self.hits.extend(
+                self.policy.check_source(self.cell, annotation.value, self.lines, self.aliases)
+            )
+            return
+        for node in ast.walk(annotation):
+            computed = isinstance(node, (ast.Call, ast.JoinedStr, ast.NamedExpr))
+            assigned = isinstance(node, ast.Name) and node.id in self.policy.assigned_names
+            if computed or assigned:
+                self.hit(node, DYNAMIC_CODE, "an annotation computed at run time")
+                return
+
     def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
         self._check_bound_name(node, node.rest)
         self.generic_visit(node)
@@ -181,6 +174,16 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_keyword(self, node: ast.keyword) -> None:
+        value = node.value.value if isinstance(node.value, ast.Constant) else None
+        if node.arg in UNPICKLING_KEYWORDS and value is UNPICKLING_KEYWORDS[node.arg]:
+            self.hit(node, SERIALIZATION, f"{node.arg}={value}")
+        if node.arg == "style" and value == "{":
+            # logging.Formatter(fmt, style='{') is str.format of fmt over the record's values:
+            # its fields reach attributes (a literal fmt is checked as a string constant).
+            call = self._calls[-1] if self._calls else None
+            fmts = [*call.args[:1], *(k.value for k in call.keywords if k.arg in ("fmt", "format"))]
+            if any(not isinstance(f, ast.Constant) for f in fmts):
+                self.hit(node, DYNAMIC_ATTRIBUTE, "a '{' format built at run time")
         # dict(__eq__=...) builds a class namespace no class statement shows.
         if node.arg and DUNDER_NAME.match(node.arg) and node.arg not in SAFE_DUNDERS:
             construct = RESULT_TYPE if node.arg in RESULT_DUNDERS else DUNDER
@@ -198,8 +201,10 @@ class _Checker(ast.NodeVisitor):
         self._check_attribute(node, node.attr, node.value, stored)
         self.generic_visit(node)
 
-    def _check_attribute(self, node: ast.AST, attr: str, base: ast.AST, stored: bool) -> None:
-        module = self._module_of(base)
+    def _check_attribute(
+        self, node: ast.AST, attr: str, base: ast.AST, stored: bool, module: str | None = None
+    ) -> None:
+        module = module or self._module_of(base)
         is_sys = module == "sys" or (isinstance(base, ast.Attribute) and base.attr == "sys")
         if attr in ATTRIBUTES:
             self.hit(node, ATTRIBUTES[attr], attr)
@@ -217,6 +222,13 @@ class _Checker(ast.NodeVisitor):
             self.hit(node, DUNDER, attr)
         elif attr == "ma" and module is not None and module.split(".")[0] == "numpy":
             self.hit(node, RESULT_TYPE, "numpy.ma")
+        elif module is None and module_construct(attr) and attr not in AMBIGUOUS_MODULE_ATTRIBUTES:
+            # x.builtins where x is a module the scan lost track of ([dataclasses][0]).
+            self.hit(node, module_construct(attr), f"{attr} (a module's attribute)")
+        elif module is not None and module_construct(attr) and not is_submodule(f"{module}.{attr}"):
+            # dataclasses.builtins, numba.core.serialize.pickle: a flagged module that another
+            # module imported, reached as its attribute.
+            self.hit(node, module_construct(attr), f"{module}.{attr}")
         if stored:
             owner = root_name(base)
             if module is not None:
@@ -233,6 +245,13 @@ class _Checker(ast.NodeVisitor):
 
     # -- calls
     def visit_Call(self, node: ast.Call) -> None:
+        self._calls.append(node)
+        try:
+            self._visit_call(node)
+        finally:
+            self._calls.pop()
+
+    def _visit_call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name) and func.id in LITERAL_ONLY:
             self._check_literal_attribute_call(node, func.id)
@@ -246,6 +265,12 @@ class _Checker(ast.NodeVisitor):
                 self.visit(child)
         elif self._is_magic(node):
             self._check_magic(node)
+        elif called_name(func) == "make_dataclass" and any(
+            k.arg in ("bases", "namespace") for k in node.keywords
+        ):
+            # make_dataclass(..., bases=(int,), namespace={built_name: ...}) is type(n, b, ns).
+            self.hit(node, RESULT_TYPE, "make_dataclass with bases or a namespace")
+            self.generic_visit(node)
         else:
             if formats_a_built_string(func):
                 # '{0.__trace' + 'back__.tb_frame}'.format(e): the field names are only known
@@ -318,7 +343,9 @@ class _Checker(ast.NodeVisitor):
             self.hit(keyword, RESULT_TYPE, f"class keyword {keyword.arg}")
         for stmt in node.body:
             for name in bound_by(stmt):
-                if name in RESULT_DUNDERS:
+                if name in RESULT_DUNDERS or (
+                    DUNDER_NAME.match(name) and name not in CLASS_SAFE_DUNDERS
+                ):
                     self.hit(stmt, RESULT_TYPE, f"{node.name}.{name}")
         self._class_depth += 1
         self.generic_visit(node)
@@ -357,7 +384,7 @@ class _Checker(ast.NodeVisitor):
             if a.name == "*":
                 continue
             self._check_module(node, f"{module}.{a.name}", top_only=False)
-            self._check_attribute(node, a.name, ast.Name(module.split(".")[0]), stored=False)
+            self._check_attribute(node, a.name, ast.Name(module), stored=False, module=module)
             if module == "sys" and a.name in SYS_ATTRIBUTES:
                 self.hit(node, SYS_ATTRIBUTES[a.name], f"sys.{a.name}")
             if a.name in NAMES or a.name in LITERAL_ONLY or a.name in CODE_BUILTINS:
@@ -371,6 +398,9 @@ class _Checker(ast.NodeVisitor):
             # (numpy.lib.recfunctions re-exports numpy.ma as .ma)
             self.hit(node, RESULT_TYPE, "numpy.ma")
         top = dotted.split(".")[0]
+        for name, construct in DOTTED_MODULES.items():
+            if dotted == name or dotted.startswith(name + "."):
+                self.hit(node, construct, dotted)
         if top in MODULES:
             if top_only:
                 self.hit(node, MODULES[top], dotted)
@@ -416,6 +446,10 @@ class Policy:
         self.allow = frozenset(allow)
         self.line_offset = 0
         self._top_names: set[str] = set()
+        #: given aliases of flagged modules (_builtins, _inspect) the student did not import
+        self.foreign_modules: set[str] = set()
+        #: names the student's cells bind by assignment (for annotations)
+        self.assigned_names: set[str] = set()
 
     def top_level_store(self, name: str) -> bool:
         return name in self._top_names and name in self.context.protected
@@ -436,12 +470,32 @@ class Policy:
                 hits.append(_too_deep(index))
                 continue
             trees.append((index, source, tree))
+        student_imports = {n for _, _, t in trees for n in imported_aliases(t)}
+        self.foreign_modules = {
+            name
+            for name, module in self.context.module_aliases.items()
+            if module_construct(module) and name not in student_imports
+        }
+        self.assigned_names = {n for _, _, t in trees for n in assigned_names(t)}
+        for index, source, _tree in trees:
+            hits.extend(self._test_namespace_hits(index, source))
         for index, source, tree in trees:
             try:
                 hits.extend(self._check_tree(index, tree, source.splitlines(), aliases))
             except (TooDeep, RecursionError, MemoryError):
                 hits.append(_too_deep(index))
         return sorted(hits, key=lambda h: (h.cell, h.line))
+
+    def _test_namespace_hits(self, index: int, source: str) -> list[Hit]:
+        if TEST_NAMESPACE in self.allow:
+            return []
+        lines = source.splitlines()
+        hits = []
+        for line, name in global_reads(source):
+            if name in self.context.test_names and name not in self.allow:
+                code = lines[line - 1] if 0 < line <= len(lines) else ""
+                hits.append(Hit(index, line, TEST_NAMESPACE, name, code))
+        return hits
 
     def check_source(
         self, cell: int, code: str, lines: list[str], aliases: dict[str, str]

@@ -27,6 +27,7 @@ PROCESSES = "processes"
 MAGIC = "magic"
 SERIALIZATION = "serialization"
 UNCHECKED = "unchecked"
+TEST_NAMESPACE = "test-namespace"
 
 WHY = {
     DYNAMIC_ATTRIBUTE: "reaches attributes by a name computed at run time, which no scan can check",
@@ -48,6 +49,9 @@ WHY = {
     MAGIC: "uses an IPython magic or shell command that can reach the kernel or the history",
     SERIALIZATION: "deserialises objects, which can call any function by name",
     UNCHECKED: "is nested too deeply for the policy to check",
+    TEST_NAMESPACE: (
+        "reads, while the tests run, a variable only the tests set (hidden tests included)"
+    ),
 }
 
 FORMAT_ATTRIBUTE = re.compile(r"[.\[](\w+)")
@@ -102,8 +106,33 @@ ATTRIBUTES: dict[str, str] = {
         PROCESSES,
     ),
 }
-for _name in ("attrgetter", "methodcaller"):
+for _name in ("attrgetter", "methodcaller", "get_field", "vformat"):
+    # string.Formatter().get_field('0.f_back', [obj], {}) is getattr by a dotted string.
     ATTRIBUTES[_name] = DYNAMIC_ATTRIBUTE
+# Frames without sys._getframe: logging.currentframe(), a debugger's current frame.
+for _name in ("currentframe", "curframe", "curframe_locals", "botframe"):
+    ATTRIBUTES[_name] = FRAMES
+# The shell's input transformation and the kernel's channel, as reached from sys.stdout.
+for _name in (
+    "input_transformer_manager line_transforms cleanup_transforms token_transformers "
+    "pub_thread pub_socket parent_header _parent_header get_parent".split()
+):
+    ATTRIBUTES[_name] = SHELL
+# Strings evaluated as code: string annotations (typing.get_type_hints and what calls it).
+for _name in (
+    "get_type_hints ForwardRef _eval_type evaluate_forward_ref singledispatch "
+    "singledispatchmethod".split()
+):
+    ATTRIBUTES[_name] = DYNAMIC_CODE
+# torch's C++ extensions and custom-op libraries are native code.
+for _name in ("load_inline", "load_library", "cpp_extension"):
+    ATTRIBUTES[_name] = NATIVE
+# Classes built from a computed namespace, as type(name, bases, namespace) is.
+for _name in ("ABCMeta", "EnumMeta", "EnumType", "new_class"):
+    ATTRIBUTES[_name] = RESULT_TYPE
+for _name in "spawnlp spawnlpe spawnve spawnle spawnvp spawnvpe".split():
+    ATTRIBUTES[_name] = PROCESSES
+ATTRIBUTES["QueueListener"] = CONCURRENCY
 #: Raw memory without importing ctypes: numpy's ctypes bridge, numba's pointer arrays.
 for _name in ("ctypes", "ctypeslib", "carray", "farray", "cgutils", "from_address"):
     ATTRIBUTES[_name] = NATIVE
@@ -115,7 +144,14 @@ SYS_STORED = {"stdout", "stderr", "stdin", "path"}
 
 #: Top-level modules whose import is a hit.
 MODULES: dict[str, str] = {
-    **dict.fromkeys("inspect traceback gc tracemalloc faulthandler linecache".split(), FRAMES),
+    **dict.fromkeys(
+        "inspect traceback gc tracemalloc faulthandler linecache pdb bdb trace".split(), FRAMES
+    ),
+    # run code given as a string (timeit.timeit(s), cProfile.run(s), doctest examples)
+    **dict.fromkeys("timeit cProfile profile doctest".split(), DYNAMIC_CODE),
+    "pydoc": IMPORT_MACHINERY,  # pydoc.locate('package.module.name') imports by a string
+    # templates and symbolic parsers compile text to Python (attribute access included)
+    **dict.fromkeys("jinja2 mako sympy".split(), DYNAMIC_CODE),
     **dict.fromkeys(
         "IPython ipykernel jupyter_client jupyter_core zmq comm traitlets tornado nbformat "
         "nbclient nbconvert nbgrader ipywidgets debugpy".split(),
@@ -138,6 +174,18 @@ MODULES: dict[str, str] = {
     **dict.fromkeys("subprocess pty pexpect".split(), PROCESSES),
     "unittest": MONKEYPATCH,  # unittest.mock.patch
 }
+#: Module names that are hits as an attribute of any object, not only of a module the scan
+#: knows (``[dataclasses][0].builtins``); the others are common words (numba.types, x.code).
+AMBIGUOUS_MODULE_ATTRIBUTES = set(
+    "types code ast trace profile site signal operator sched comm concurrent".split()
+)
+#: Keyword arguments that turn a loader into an unpickler (numpy.load, torch.load).
+UNPICKLING_KEYWORDS = {"allow_pickle": True, "weights_only": False}
+#: Submodules whose import is a hit although their package's is not.
+DOTTED_MODULES: dict[str, str] = {
+    # dictConfig's '()' factories and 'ext://' values resolve dotted names given as strings
+    "logging.config": IMPORT_MACHINERY,
+}
 
 #: Special methods that decide how a value compares, converts or dispatches: a class the
 #: student writes that defines one can make any assertion pass.
@@ -156,6 +204,13 @@ RESULT_BASES = set(
     "float int complex bool str bytes tuple list dict set frozenset type object ndarray generic "
     "number floating integer float64 float32 float16 int64 int32 int16 int8 uint8 matrix "
     "MaskedArray ModuleType Tensor DeviceNDArray".split()
+)
+#: Special methods a class may define without being a result type (construction, context
+#: managers, iteration steps); any other special method in a class body is a hit, since the
+#: libraries the tests call dispatch on many (__torch_function__, __array_namespace__...).
+CLASS_SAFE_DUNDERS = set(
+    "__init__ __post_init__ __slots__ __doc__ __module__ __qualname__ __annotations__ "
+    "__match_args__ __enter__ __exit__ __next__ __dataclass_fields__".split()
 )
 #: Special attributes that are fine to read.
 SAFE_DUNDERS = set(

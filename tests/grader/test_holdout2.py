@@ -1,0 +1,140 @@
+"""A second holdout of hostile-student attacks against a real course notebook (issue 9).
+
+tests/fixtures/attacks/cheat_h2_attacks.py builds each notebook from the release of
+notebooks/cuda-numba/01-threads-and-maps.ipynb with every answer wrong plus one mechanism; before
+the policy learnt them, 11 of these scored 9 or 10 of 10 points with no flag (the given code's
+own ``_builtins``/``_inspect`` aliases, ``match`` class patterns, ``string.Formatter().get_field``,
+``timeit``/``cProfile``/``bdb``/``doctest`` running strings, ``typing.get_type_hints`` on a built
+annotation, ``make_dataclass`` with a built ``__eq__``, a pickle through
+``numba.core.serialize.pickle``) or read the hidden test's own ``expected``. Each must now score
+0, be flagged ``review-needed`` with a reason naming the construct, and hold what it earned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from grader import pipeline
+from grader import result as R
+from grader.pipeline import _source_policy
+from grader.source import read_notebook
+
+from .conftest import ATTACKS, fixture_bytes
+
+sys.path.insert(0, str(ATTACKS))
+from cheat_h2_attacks import ATTACKS as H2  # noqa: E402
+from cheat_h2_attacks import HONEST, SANDBOX, SOURCE
+
+ROOT = SOURCE.parents[2]
+
+
+@pytest.fixture(scope="module")
+def source01():
+    return read_notebook(SOURCE, SOURCE.name)
+
+
+def _hits(source, name: str):
+    nb = nbformat.reads(fixture_bytes(f"cheat_h2_{name}").decode(), as_version=4)
+    cells = [
+        (i, c.source)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("locked")
+    ]
+    return _source_policy(source).check(cells)
+
+
+def test_the_holdout_covers_many_attacks():
+    assert len(H2) >= 20
+    assert {a.construct for a in H2.values()} >= {
+        "import-machinery",
+        "frames",
+        "dynamic-attribute",
+        "dynamic-code",
+        "dunder",
+        "result-type",
+        "serialization",
+        "concurrency",
+        "processes",
+        "test-namespace",
+    }
+
+
+@pytest.mark.parametrize("name", [n for n, a in H2.items() if a.construct])
+def test_policy_names_the_mechanism(source01, name):
+    constructs = {hit.construct for hit in _hits(source01, name)}
+    assert H2[name].construct in constructs, constructs
+
+
+@pytest.mark.parametrize("name", list(HONEST))
+def test_honest_variant_is_not_flagged(source01, name):
+    assert _hits(source01, name) == []
+
+
+def test_reference_solution_reads_no_test_variable(source01):
+    cells = [(i, c.source) for i, c in enumerate(source01.cells) if c.cell_type == "code"]
+    solutions = [
+        (i, s) for i, s in cells if source01.cells[i].metadata.get("nbgrader", {}).get("solution")
+    ]
+    assert _source_policy(source01).check(solutions) == []
+
+
+@pytest.fixture(scope="module")
+def graded(worker, source01):
+    saved, pipeline.VERIFY_HELD = pipeline.VERIFY_HELD, False
+    try:
+        return {
+            name: worker.grade(source01, fixture_bytes(f"cheat_h2_{name}"), name=f"{name}.ipynb")
+            for name in [*H2, *HONEST]
+        }
+    finally:
+        pipeline.VERIFY_HELD = saved
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(H2))
+def test_attack_earns_nothing_unflagged(graded, name):
+    if name in SANDBOX and os.geteuid() != 0:
+        pytest.skip("the sandbox isolates files and processes only as root (docs/grader.md)")
+    r = graded[name]
+    attack = H2[name]
+    assert r.score == 0, [(c.grade_id, c.status, c.points, c.held) for c in r.cells]
+    if not attack.flagged:
+        return
+    assert R.REVIEW_NEEDED in r.flags, r.reasons
+    if attack.construct:
+        reason = next((x for x in r.reasons if x.endswith(f"[{attack.construct}]")), None)
+        assert reason is not None, r.reasons
+        assert reason.startswith("cell ") and ", line " in reason
+    if attack.flag:
+        assert attack.flag in r.flags, r.flags
+    assert r.held_points == sum(c.points for c in r.cells if c.held)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(HONEST))
+def test_honest_variant_keeps_its_points(graded, name):
+    r = graded[name]
+    assert (r.score, r.held_points, r.flags) == (3, 0, []), r.reasons
+
+
+@pytest.mark.slow
+def test_through_the_cli():
+    """The holdout's interface: one attack through `python -m grader grade ... --json`."""
+    fixture = ATTACKS / "cheat_h2_builtins_alias_exec.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "--source", str(SOURCE),
+         "--submission", str(fixture), "--json", "--no-feedback",
+         "--cell-timeout", "10", "--notebook-timeout", "90"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["score"] == 0
+    assert R.REVIEW_NEEDED in result["flags"]
+    assert any(r.endswith("[import-machinery]") and "_builtins" in r for r in result["reasons"])
