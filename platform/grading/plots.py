@@ -6,6 +6,7 @@ import io
 import warnings
 
 import matplotlib
+from django.utils.translation import gettext as _
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -36,7 +37,7 @@ def score_distribution_svg(
     ]
     ax.boxplot(data, showmeans=True)
     ax.set_xticks(range(1, len(slugs) + 1), slugs, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("% of points")
+    ax.set_ylabel(_("Percent of points"))
     ax.set_ylim(-5, 105)
     ax.set_title(title, fontsize=10)
     return _svg(fig)
@@ -47,7 +48,7 @@ def failed_tests_svg(rows: list[tuple[str, str, int, int]], title: str) -> str:
     rates = [100 * n / a for _s, _c, n, a in rows][::-1]
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(rows) + 1))
     ax.barh(labels, rates, color="#a33")
-    ax.set_xlabel("% of students failing")
+    ax.set_xlabel(_("Percent of students failing"))
     ax.set_xlim(0, 100)
     ax.tick_params(axis="y", labelsize=8)
     ax.set_title(title, fontsize=10)

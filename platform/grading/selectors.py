@@ -374,11 +374,20 @@ def decided_reviews(cohort: Cohort, limit: int = 20) -> list[Review]:
 
 
 @dataclass
+class CodeCell:
+    """A code cell of the submission, numbered as the grader's reasons number it ("cell 15")."""
+
+    number: int
+    text: str
+    answer: bool  # written or changed by the student; False: given code exactly as handed out
+
+
+@dataclass
 class ReviewRow:
     """One graded test with the student's code that runs before it."""
 
     grade_id: str
-    student_code: list[str]
+    student_code: list[CodeCell]
     test_source: str
     cell: CellScore | None
 
@@ -401,22 +410,25 @@ def code_beside_tests(submission: Submission) -> list[ReviewRow]:
 
     grade = submission.grade
     source = json.loads(grade.graded_against.source_notebook)
-    tests = {}
+    tests, given = {}, {}
     for cell in source.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade") and cell.get("cell_type") == "code":
             tests[meta.get("grade_id")] = _source_text(cell)
+        elif cell.get("cell_type") == "code" and meta.get("grade_id") and not meta.get("solution"):
+            given[meta["grade_id"]] = _source_text(cell)
     scores = {c.cell_id: c for c in grade.cells.all()}
     try:
         student_cells = json.loads(bytes(submission.notebook)).get("cells", [])
     except (ValueError, RecursionError, AttributeError):
         student_cells = []
     rows, pending, seen = [], [], set()
-    for cell in student_cells:
+    for index, cell in enumerate(student_cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        grade_id = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None
         text = _source_text(cell)
         if grade_id in tests and grade_id not in seen:
             seen.add(grade_id)
@@ -424,7 +436,10 @@ def code_beside_tests(submission: Submission) -> list[ReviewRow]:
             rows.append(ReviewRow(grade_id, pending, tests[grade_id], scores.get(grade_id)))
             pending = []
         elif text.strip():
-            pending.append(_cut(text))
+            # Given code as the source has it folds away; an answer cell, a cell the student
+            # added and given code they changed stay open (the reasons point at them by number).
+            unchanged = grade_id in given and given[grade_id].strip() == text.strip()
+            pending.append(CodeCell(index + 1, _cut(text), not unchanged))
     for grade_id, test in tests.items():
         if grade_id not in seen:
             rows.append(ReviewRow(grade_id, [], test, scores.get(grade_id)))
