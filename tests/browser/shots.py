@@ -14,6 +14,11 @@ def shoot_widths(site, folder: Path, name: str, widths: tuple[int, ...] = WIDTHS
     for width in widths:
         site.driver.set_window_size(width, 1000)
         height = site.driver.execute_script("return document.documentElement.scrollHeight")
-        site.driver.set_window_size(width, min(max(height, 700), 2600))
+        # The window's height includes the browser's own bars (143 px in headless chromium):
+        # sized to the page alone, the screenshot lost the page's bottom, often its last table.
+        bars = site.driver.get_window_size()["height"] - site.driver.execute_script(
+            "return window.innerHeight"
+        )
+        site.driver.set_window_size(width, min(max(height, 700), 2600) + bars)
         site.driver.save_screenshot(str(folder / f"{name}-{width}.png"))
     site.driver.set_window_size(1280, 1000)
