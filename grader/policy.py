@@ -180,8 +180,9 @@ class _Checker(ast.NodeVisitor):
         if node.arg == "style" and value == "{":
             # logging.Formatter(fmt, style='{') is str.format of fmt over the record's values:
             # its fields reach attributes (a literal fmt is checked as a string constant).
-            call = self._calls[-1] if self._calls else None
-            fmts = [*call.args[:1], *(k.value for k in call.keywords if k.arg in ("fmt", "format"))]
+            call = self._calls[-1] if self._calls else None  # None: a class keyword
+            args, keywords = (call.args, call.keywords) if call else ([], [])
+            fmts = [*args[:1], *(k.value for k in keywords if k.arg in ("fmt", "format"))]
             if any(not isinstance(f, ast.Constant) for f in fmts):
                 self.hit(node, DYNAMIC_ATTRIBUTE, "a '{' format built at run time")
         # dict(__eq__=...) builds a class namespace no class statement shows.

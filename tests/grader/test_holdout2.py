@@ -138,3 +138,41 @@ def test_through_the_cli():
     assert result["score"] == 0
     assert R.REVIEW_NEEDED in result["flags"]
     assert any(r.endswith("[import-machinery]") and "_builtins" in r for r in result["reasons"])
+
+
+SNIPPETS = {
+    # code -> the construct it must be held for
+    "import functools\n@functools.singledispatch\ndef g(x):\n    pass": "dynamic-code",
+    "def mk(s):\n    def f(x: s):\n        pass\n    return f": "dynamic-code",
+    "def f(x: 'get_ipython()'):\n    pass": "shell",
+    "import logging\nfmt = 'a' + 'b'\nlogging.Formatter(fmt, style='{')": "dynamic-attribute",
+    "np.load('x.npy', allow_pickle=True)": "serialization",
+    "import torch\ntorch.load('m.pt', weights_only=False)": "serialization",
+    "import jinja2": "dynamic-code",
+    "import logging.config": "import-machinery",
+    "from dataclasses import inspect": "frames",
+    "import string\nstring.Formatter().vformat(s, [x], {})": "dynamic-attribute",
+    "match x:\n    case object(gi_frame=f):\n        pass": "frames",
+    "class A:\n    def __array_namespace__(self):\n        return None": "result-type",
+}
+HONEST_SNIPPETS = [
+    "import logging\nlogging.Formatter('{message}', style='{')",
+    "class X(style='{'):\n    pass".replace("style='{'", ""),
+    "x = np.load('x.npy')",
+    "import numba\nfrom numba import types\nt = numba.types.float32",
+    "def f(x: int, y: np.ndarray) -> float:\n    z: float = 1.0\n    return z",
+    "from dataclasses import dataclass\n@dataclass\nclass P:\n    x: int\n    def __post_init__(self):\n        pass",
+    "match p:\n    case P(x=0):\n        pass",
+    "LIMIT = 3\ndef f(v):\n    return min(v, LIMIT)",
+]
+
+
+@pytest.mark.parametrize("code", list(SNIPPETS))
+def test_snippet_is_held(source01, code):
+    hits = _source_policy(source01).check([(0, code)])
+    assert SNIPPETS[code] in {h.construct for h in hits}, hits
+
+
+@pytest.mark.parametrize("code", HONEST_SNIPPETS)
+def test_honest_snippet_is_not_held(source01, code):
+    assert _source_policy(source01).check([(0, code)]) == []
