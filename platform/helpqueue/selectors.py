@@ -109,6 +109,9 @@ def request_json(request: HelpRequest, now: datetime | None = None) -> dict:
         "notebook_link": request.notebook_link,
         "asker": request.asker.get_username(),
         "claimed_by": request.claimed_by.get_username() if request.claimed_by_id else "",
+        # What the pages show, as their first render does: the display name, not the login.
+        "asker_name": str(request.asker),
+        "claimed_by_name": str(request.claimed_by) if request.claimed_by_id else "",
         "waiting_s": round((now - request.created_at).total_seconds()),
         "handed_back": request.handed_back,
     }
