@@ -14,6 +14,7 @@ that does not see the repository (the notebooks' ``gpu-compile`` cell is this fi
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import inspect
 import json
@@ -211,6 +212,19 @@ def compile_kernels(
 def _run_child(specs: list[dict], cc: list[int], timeout: float, python: str) -> list[CompileCheck]:
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["NUMBA_DISABLE_PERFORMANCE_WARNINGS"] = "1"
+    # The child imports what this process imports: the grading sandbox may run a system python
+    # that finds the virtual environment's packages only through the path it was given.
+    paths = [p for p in sys.path if p and os.path.isdir(p)]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    # ... and their .pth files, which PYTHONPATH skips: numba-cuda's makes `numba.cuda` its own
+    # (without it numba's older built-in CUDA target would compile, and judge differently).
+    env["KERNELCAMP_SITE_DIRS"] = json.dumps([p for p in paths if p.endswith("-packages")])
+    # numba-cuda looks for NVVM and NVRTC in the interpreter's own site-packages, then on the
+    # linker's path: the wheels' folders go there for a python that was given them by path.
+    wheels = [d for p in paths for d in sorted(glob.glob(os.path.join(p, "nvidia", "cu*", "lib")))]
+    env["LD_LIBRARY_PATH"] = os.pathsep.join([*wheels, env.get("LD_LIBRARY_PATH", "")]).strip(
+        os.pathsep
+    )
 
     def unavailable(why: str) -> list[CompileCheck]:
         return [CompileCheck(TOOL_HEURISTIC, why_fallback=why) for _ in specs]
@@ -268,6 +282,10 @@ REASONS = [
         r"NRT required but not enabled",
         "builds a Python list, dict or string, or allocates an array, at run time: a GPU kernel "
         "can only use fixed-size cuda.local.array or cuda.shared.array",
+    ),
+    (
+        r"Use of unsupported NumPy function '(?P<name>[\w.]+)'",
+        "calls {name}(), which numba-cuda cannot compile for a GPU",
     ),
     (
         r"KeyError: <ufunc '(?P<name>\w+)'>",
@@ -331,6 +349,9 @@ import ast, json, sys, types, importlib
 
 def main():
     payload = json.loads(sys.stdin.read())
+    import os, site
+    for path in json.loads(os.environ.get("KERNELCAMP_SITE_DIRS", "[]")):
+        site.addsitedir(path)
     try:
         import numpy as np
         import numba

@@ -130,10 +130,10 @@ def test_a_signature_string_works_as_well_as_example_arguments():
 
 
 def test_without_nvvm_the_fallback_runs_and_says_so(tmp_path):
-    """An interpreter that cannot import numba-cuda (here: without site-packages) stands for a
+    """An interpreter that cannot import numba-cuda (here: without any of its packages) stands for a
     machine without the NVVM wheels: the static reading runs instead, and the result says so."""
     python = tmp_path / "python-without-packages"
-    python.write_text(f'#!/bin/sh\nexec {sys.executable} -S "$@"\n')
+    python.write_text(f'#!/bin/sh\nunset KERNELCAMP_SITE_DIRS\nexec {sys.executable} -S -E "$@"\n')
     python.chmod(0o755)
     nb = run_cells("01-threads-and-maps.ipynb", "setup", "ex1-add-ten")
     a = np.ones(8, np.float32)
@@ -145,3 +145,60 @@ def test_without_nvvm_the_fallback_runs_and_says_so(tmp_path):
     assert "numba-cuda cannot be imported" in check.why_fallback
     with pytest.raises(TypeError):
         compiles_for_gpu(object())
+
+
+@pytest.mark.slow
+def test_the_grader_refuses_what_only_a_gpu_build_would_catch():
+    """Notebook 17 graded through the real grader: np.exp on single values runs under the
+    simulator and passes the static reading, but a GPU build refuses it. The compile check runs
+    inside the grading sandbox (the kernel's child process) with NVVM, not the fallback."""
+    import grader
+    from tests.curriculum.mutants import Mutant
+    from tests.curriculum.test_courses import source_of
+    from tests.curriculum.test_mutants import mutated_submission
+
+    relative = "cuda-numba/17-softmax-and-layernorm.ipynb"
+    source = source_of(relative)
+    [answer] = [
+        "".join(c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "softmax-block"
+    ]
+    assert "math.exp(" in answer
+    mutant = Mutant(
+        "np.exp in a kernel", {"softmax-block": answer.replace("math.exp(", "np.exp(")}, ()
+    )
+    worker = grader.Worker(grader.Limits(), device="simulator")
+    try:
+        result = worker.grade(source, mutated_submission(source, [mutant]), name="mutant.ipynb")
+    finally:
+        worker.close()
+    cells = {c.grade_id: c for c in result.cells}
+    # The static reading alone passes this answer (np.exp is scalar math to it), so a zero here
+    # means NVVM ran in the sandbox. (The cells' messages are hidden: they have hidden tests.)
+    here = run_cells(
+        "17-softmax-and-layernorm.ipynb",
+        "setup",
+        "race-checker",
+        "softmax-block",
+        replace={"softmax-block": mutant.cells["softmax-block"]},
+    )
+    assert here["device_code_problems"](here["softmax_rows_block"]) == []
+    for grade_id in ("test-softmax-block", "test-softmax-block-edges"):
+        assert cells[grade_id].points == 0, (grade_id, cells[grade_id].message)
+    for grade_id in ("test-softmax-naive", "test-layernorm", "test-layernorm-edges"):
+        assert cells[grade_id].points == cells[grade_id].max_points, cells[grade_id].message
+
+
+def test_notebooks_ship_this_module_as_their_gpu_compile_cell():
+    """The grading sandbox does not see the repository: a notebook carries the check as a
+    locked cell, which must be grader/gpu_compile.py as it is."""
+    module = (REPO / "grader" / "gpu_compile.py").read_text()
+    shipped = {
+        path.name: "".join(c["source"])
+        for path in sorted((REPO / "notebooks").glob("*/*.ipynb"))
+        for c in json.loads(path.read_text())["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == "gpu-compile"
+    }
+    assert "17-softmax-and-layernorm.ipynb" in shipped
+    assert {name for name, text in shipped.items() if text != module} == set()
