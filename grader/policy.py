@@ -31,7 +31,7 @@ from .policy_ast import (
     strip_magic_options,
     top_level_bindings,
 )
-from .policy_context import Context, assigned_names, called_name, module_construct
+from .policy_context import Context, called_name, module_construct, type_names
 from .policy_rules import (
     AMBIGUOUS_MODULE_ATTRIBUTES,
     ATTRIBUTES,
@@ -51,7 +51,6 @@ from .policy_rules import (
     MAGIC,
     MAGIC_CALLS,
     MODULE_FILES,
-    MODULES,
     MONKEYPATCH,
     NAMES,
     NATIVE,
@@ -148,20 +147,20 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_annotation(self, annotation: ast.AST | None) -> None:
-        """typing.get_type_hints, functools.singledispatch and others evaluate a string
-        annotation as code: a literal one is checked like a cell, and one that is a variable
-        of the student's or computed (and may hold a string built at run time) is a hit."""
+        """typing.get_type_hints, functools.singledispatch, pydantic and others evaluate a
+        string annotation as code: a literal one is checked like a cell; a name in it must be a
+        type (a builtin, an import, a class or def, a name of the given code), since a variable
+        or a parameter may hold a string built at run time; a computed one is a hit."""
         if annotation is None:
             return
-        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-            self.hits.extend(
-                self.policy.check_source(self.cell, annotation.value, self.lines, self.aliases)
-            )
-            return
         for node in ast.walk(annotation):
-            computed = isinstance(node, (ast.Call, ast.JoinedStr, ast.NamedExpr))
-            assigned = isinstance(node, ast.Name) and node.id in self.policy.assigned_names
-            if computed or assigned:
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                self.hits.extend(
+                    self.policy.check_source(self.cell, node.value, self.lines, self.aliases)
+                )
+            computed = isinstance(node, (ast.Call, ast.JoinedStr, ast.NamedExpr, ast.Lambda))
+            variable = isinstance(node, ast.Name) and node.id not in self.policy.type_names
+            if computed or variable:
                 self.hit(node, DYNAMIC_CODE, "an annotation computed at run time")
                 return
 
@@ -223,7 +222,11 @@ class _Checker(ast.NodeVisitor):
             self.hit(node, DUNDER, attr)
         elif attr == "ma" and module is not None and module.split(".")[0] == "numpy":
             self.hit(node, RESULT_TYPE, "numpy.ma")
-        elif module is None and module_construct(attr) and attr not in AMBIGUOUS_MODULE_ATTRIBUTES:
+        elif (
+            module is None
+            and module_construct(attr)
+            and attr.lstrip("_") not in AMBIGUOUS_MODULE_ATTRIBUTES
+        ):
             # x.builtins where x is a module the scan lost track of ([dataclasses][0]).
             self.hit(node, module_construct(attr), f"{attr} (a module's attribute)")
         elif module is not None and module_construct(attr) and not is_submodule(f"{module}.{attr}"):
@@ -402,9 +405,10 @@ class _Checker(ast.NodeVisitor):
         for name, construct in DOTTED_MODULES.items():
             if dotted == name or dotted.startswith(name + "."):
                 self.hit(node, construct, dotted)
-        if top in MODULES:
+        construct = module_construct(top)
+        if construct:
             if top_only:
-                self.hit(node, MODULES[top], dotted)
+                self.hit(node, construct, dotted)
             return
         if top_only and not module_installed(top):
             self.hit(node, UNKNOWN_MODULE, top)
@@ -449,8 +453,8 @@ class Policy:
         self._top_names: set[str] = set()
         #: given aliases of flagged modules (_builtins, _inspect) the student did not import
         self.foreign_modules: set[str] = set()
-        #: names the student's cells bind by assignment (for annotations)
-        self.assigned_names: set[str] = set()
+        #: names an annotation may use: builtins, imports, classes and defs, the given code's
+        self.type_names: set[str] = set()
 
     def top_level_store(self, name: str) -> bool:
         return name in self._top_names and name in self.context.protected
@@ -477,7 +481,7 @@ class Policy:
             for name, module in self.context.module_aliases.items()
             if module_construct(module) and name not in student_imports
         }
-        self.assigned_names = {n for _, _, t in trees for n in assigned_names(t)}
+        self.type_names = self.context.type_names | {n for _, _, t in trees for n in type_names(t)}
         for index, source, _tree in trees:
             hits.extend(self._test_namespace_hits(index, source))
         for index, source, tree in trees:

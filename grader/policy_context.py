@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .policy_ast import attributes_read_from, imported_aliases, parse_or_none, top_level_bindings
-from .policy_rules import CORE_BUILTINS, MODULES
+from .policy_rules import CORE_BUILTINS, MODULES, PRIVATE_MODULES
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Context:
     #: names only the tests bind at top level (hidden tests included): a function of the
     #: student's that reads one while a test runs is handed the test's own value.
     test_names: set[str] = field(default_factory=set)
+    #: names an annotation may use without being a run-time value of the student's
+    type_names: set[str] = field(default_factory=lambda: set(dir(builtins)))
 
     @classmethod
     def from_cells(cls, locked: Iterable[str], tests: Iterable[str], solutions: Iterable[str]):
@@ -46,6 +48,7 @@ class Context:
             ctx.module_aliases.update(imported_aliases(tree))
             ctx.protected |= top_level_bindings(tree)
             given_names |= top_level_bindings(tree)
+            ctx.type_names |= top_level_bindings(tree)
         for code in tests:
             tree = parse_or_none(code)
             if tree is None:
@@ -69,8 +72,10 @@ class Context:
 
 
 def module_construct(module: str) -> str | None:
-    """The construct of a flagged module (by its top-level package), else None."""
-    return MODULES.get(module.split(".")[0])
+    """The construct of a flagged module (by its top-level package), else None. A private C
+    module stands for its public one (``_signal`` is signal, ``_lsprof`` is cProfile)."""
+    top = module.split(".")[0]
+    return MODULES.get(top) or PRIVATE_MODULES.get(top) or MODULES.get(top.lstrip("_"))
 
 
 def called_name(func: ast.AST) -> str | None:
@@ -79,13 +84,10 @@ def called_name(func: ast.AST) -> str | None:
     return func.id if isinstance(func, ast.Name) else None
 
 
-def assigned_names(tree: ast.AST) -> set[str]:
-    """Names stored by assignments or parameters anywhere in the tree (not defs, classes or
-    imports): what may hold a string, not a type."""
-    names = set()
+def type_names(tree: ast.AST) -> set[str]:
+    """Names a tree binds by import, class or def (anywhere): what an annotation may name."""
+    names = set(imported_aliases(tree))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)  # def make(s): def f(x: s): ... is an annotation from a value
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
     return names

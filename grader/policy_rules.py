@@ -125,8 +125,18 @@ for _name in (
 ):
     ATTRIBUTES[_name] = DYNAMIC_CODE
 # torch's C++ extensions and custom-op libraries are native code.
-for _name in ("load_inline", "load_library", "cpp_extension"):
+# numba's intrinsics write LLVM IR (raw pointers); as_strided reads and writes past an array.
+for _name in (
+    "load_inline",
+    "load_library",
+    "cpp_extension",
+    "intrinsic",
+    "inttoptr",
+    "as_strided",
+):
     ATTRIBUTES[_name] = NATIVE
+ATTRIBUTES["pidfd_send_signal"] = PROCESSES
+ATTRIBUTES["ThreadingMixIn"] = CONCURRENCY
 # Classes built from a computed namespace, as type(name, bases, namespace) is.
 for _name in ("ABCMeta", "EnumMeta", "EnumType", "new_class"):
     ATTRIBUTES[_name] = RESULT_TYPE
@@ -181,6 +191,17 @@ AMBIGUOUS_MODULE_ATTRIBUTES = set(
 )
 #: Keyword arguments that turn a loader into an unpickler (numpy.load, torch.load).
 UNPICKLING_KEYWORDS = {"allow_pickle": True, "weights_only": False}
+#: C modules behind flagged ones, named otherwise (a leading underscore alone is handled).
+PRIVATE_MODULES: dict[str, str] = {
+    "_lsprof": DYNAMIC_CODE,
+    "_posixsubprocess": PROCESSES,
+    "_imp": IMPORT_MACHINERY,
+    "_testcapi": NATIVE,
+    "_testinternalcapi": NATIVE,
+    "_xxsubinterpreters": CONCURRENCY,
+    "_interpreters": CONCURRENCY,
+    "socketserver": CONCURRENCY,  # ThreadingMixIn: a thread per connection
+}
 #: Submodules whose import is a hit although their package's is not.
 DOTTED_MODULES: dict[str, str] = {
     # dictConfig's '()' factories and 'ext://' values resolve dotted names given as strings

@@ -176,3 +176,22 @@ def test_snippet_is_held(source01, code):
 @pytest.mark.parametrize("code", HONEST_SNIPPETS)
 def test_honest_snippet_is_not_held(source01, code):
     assert _source_policy(source01).check([(0, code)]) == []
+
+
+ROUND3 = {
+    "import _signal": "signals",
+    "import _posixsubprocess": "processes",
+    "import _lsprof": "dynamic-code",
+    "import socketserver": "concurrency",
+    "from numba.extending import intrinsic": "native-code",
+    "np.lib.stride_tricks.as_strided(x, (10**6,), (1,))": "native-code",
+    "match s:\n    case str() as src:\n        pass\ndef f(x: src):\n    pass": "dynamic-code",
+    "def f(x: typing.Optional['__import__(\"os\")']):\n    pass": "import-machinery",
+    "import os\nos.pidfd_send_signal(0, 2)": "processes",
+}
+
+
+@pytest.mark.parametrize("code", list(ROUND3))
+def test_round_three_is_held(source01, code):
+    hits = _source_policy(source01).check([(0, code)])
+    assert ROUND3[code] in {h.construct for h in hits}, hits
