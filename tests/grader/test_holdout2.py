@@ -1,13 +1,18 @@
 """A second holdout of hostile-student attacks against a real course notebook (issue 9).
 
 tests/fixtures/attacks/cheat_h2_attacks.py builds each notebook from the release of
-notebooks/cuda-numba/01-threads-and-maps.ipynb with every answer wrong plus one mechanism; before
-the policy learnt them, 11 of these scored 9 or 10 of 10 points with no flag (the given code's
-own ``_builtins``/``_inspect`` aliases, ``match`` class patterns, ``string.Formatter().get_field``,
-``timeit``/``cProfile``/``bdb``/``doctest`` running strings, ``typing.get_type_hints`` on a built
-annotation, ``make_dataclass`` with a built ``__eq__``, a pickle through
-``numba.core.serialize.pickle``) or read the hidden test's own ``expected``. Each must now score
-0, be flagged ``review-needed`` with a reason naming the construct, and hold what it earned.
+notebooks/cuda-numba/01-threads-and-maps.ipynb with every answer wrong (0 of 10 points) plus one
+mechanism. Graded through the CLI before the policy learnt them, 21 of the 30 scored with no
+flag: 19 got 9 or 10 of 10 (the given code's own ``_builtins``/``_inspect`` aliases, also spelt
+in fullwidth letters; ``builtins`` as another module's attribute; ``match`` class patterns;
+``string.Formatter().get_field``; ``logging.currentframe`` with ``pdb``; ``timeit``, ``cProfile``,
+``bdb``, ``doctest`` and ``pydoc`` running or resolving strings; ``typing.get_type_hints`` and
+``singledispatch`` evaluating a built annotation; a pickle through ``numba.core.serialize`` or
+``numpy.load(allow_pickle=True)``), and two got 1 point (``make_dataclass`` with a built
+``__eq__``; reading the hidden test's own ``expected``). Each must now score 0, be flagged
+``review-needed`` with a reason naming the construct, and hold what it earned. The four sandbox
+probes (instructor source on disk, other processes, files left for the next submission) earn a
+point only if the sandbox lets them see something, and never did.
 """
 
 from __future__ import annotations
