@@ -18,7 +18,17 @@ from .mutants.cuda_numba_host_work import MUTANTS as CUDA_HOST_WORK_MUTANTS
 from .mutants.pytorch_gpu import MUTANTS as TORCH_MUTANTS
 from .test_courses import source_of
 
-ALL_MUTANTS: dict[str, list[Mutant]] = {**CUDA_MUTANTS, **CUDA_HOST_WORK_MUTANTS, **TORCH_MUTANTS}
+
+def merged(*suites: dict[str, list[Mutant]]) -> dict[str, list[Mutant]]:
+    """One list per notebook: a notebook's mutants may come from more than one file."""
+    out: dict[str, list[Mutant]] = {}
+    for suite in suites:
+        for relative, mutants in suite.items():
+            out.setdefault(relative, []).extend(mutants)
+    return out
+
+
+ALL_MUTANTS = merged(CUDA_MUTANTS, CUDA_HOST_WORK_MUTANTS, TORCH_MUTANTS)
 
 
 def batches(mutants: list[Mutant]) -> list[list[Mutant]]:

@@ -1,15 +1,117 @@
-"""Cheats for CUDA notebooks 08, 10, 11 and 14–16: the work done on the host (NumPy, Python's
-loops in one thread, numbers from another generator) while the kernels are launched for show, or
-not at all."""
+"""Cheats for CUDA notebooks 01, 05–08, 10, 11 and 14–16: the work done on the host (NumPy,
+Python's loops in one thread, numbers from another generator) while the kernels are launched for
+show, or not at all. Notebooks that also appear in cuda_numba.py add to its list there."""
 
 from . import Mutant
+from .cuda_numba import BLOCK_SUM_TREE, DOT_NUMPY
 
+NB01 = "cuda-numba/01-threads-and-maps.ipynb"
+NB05 = "cuda-numba/05-dot-product-and-reduction.ipynb"
+NB06 = "cuda-numba/06-convolution-1d.ipynb"
+NB07 = "cuda-numba/07-prefix-sum.ipynb"
 NB08 = "cuda-numba/08-axis-sum.ipynb"
 NB10 = "cuda-numba/10-ufuncs-and-device-functions.ipynb"
 NB11 = "cuda-numba/11-memory-and-transfers.ipynb"
 NB14 = "cuda-numba/14-random-numbers.ipynb"
 NB15 = "cuda-numba/15-streams-and-events.ipynb"
 NB16 = "cuda-numba/16-timing-and-roofline.ipynb"
+
+RELU_HELPERS = """def blocks_for(n, threads_per_block):
+    return (n + threads_per_block - 1) // threads_per_block
+
+
+@cuda.jit
+def relu_kernel(x, out):
+    i = cuda.grid(1)
+    if i < x.size:
+        out[i] = max(x[i], 0)
+
+
+def gpu_relu(x):
+"""
+RELU_NUMPY = (
+    RELU_HELPERS
+    + """    return np.maximum(x, 0)
+"""
+)
+RELU_FOR_SHOW = (
+    RELU_HELPERS
+    + """    d_x = cuda.to_device(x)
+    relu_kernel[blocks_for(x.size, THREADS), THREADS](d_x, cuda.device_array_like(d_x))
+    return np.maximum(x, 0)
+"""
+)
+
+# the reference kernel (cuda_numba's tree with its barrier in place, loading a[i] * b[i]) and
+# cuda_numba's NumPy gpu_dot, which launches it
+DOT_FOR_SHOW = (
+    BLOCK_SUM_TREE.format(barrier="        cuda.syncthreads()\n")
+    .replace("def block_sum(a, partial):", "def dot_partial(a, b, partial):")
+    .replace("sh[t] = a[i] if", "sh[t] = a[i] * b[i] if")
+    + "\n\n"
+    + DOT_NUMPY.split("\n\n\n", 1)[1]
+)
+
+SUM_LEVELS_FOR_SHOW = """def gpu_sum(d_a):
+    current = d_a
+    while current.size > 1:
+        blocks = (current.size + TPB - 1) // TPB
+        out = cuda.device_array(blocks, dtype=np.float32)
+        block_sum[blocks, TPB](current, out)
+        current = out
+    return float(d_a.copy_to_host().sum(dtype=np.float64))
+"""
+
+CONV_SAME = """def conv1d_same(a, w):
+    k = w.size
+    if k % 2 == 0:
+        raise ValueError("conv1d_same needs an odd filter length")
+    pad = (k - 1) // 2
+    padded = np.pad(a, pad).astype(np.float32)
+{launch}    return np.correlate(padded, w, mode="valid").astype(np.float32)
+"""
+CONV_SAME_NUMPY = CONV_SAME.format(launch="")
+CONV_SAME_FOR_SHOW = CONV_SAME.format(
+    launch="    conv1d_tiled[(a.size + TPB - 1) // TPB, TPB](\n"
+    "        cuda.to_device(padded), cuda.to_device(w), cuda.device_array(a.size, np.float32))\n"
+)
+
+SCAN_LEVELS_FOR_SHOW = """def gpu_scan(d_a):
+    n = d_a.size
+    blocks = (n + TPB - 1) // TPB
+    d_out = cuda.device_array(n, dtype=np.int32)
+    d_totals = cuda.device_array(blocks, dtype=np.int32)
+    block_scan[blocks, TPB](d_a, d_out, d_totals)
+    if blocks > 1:
+        add_offsets[blocks, TPB](d_out, gpu_scan(d_totals))
+    return cuda.to_device(np.cumsum(d_a.copy_to_host()).astype(np.int32))
+"""
+
+COMPACT_FOR_SHOW = """@cuda.jit
+def flag_positive(a, flags):
+    i = cuda.grid(1)
+    if i < a.size:
+        flags[i] = 1 if a[i] > 0 else 0
+
+
+@cuda.jit
+def scatter_kept(a, flags, positions, out):
+    i = cuda.grid(1)
+    if i < a.size and flags[i] == 1:
+        out[positions[i] - 1] = a[i]
+
+
+def compact_positive(a):
+    n = a.size
+    blocks = (n + TPB - 1) // TPB
+    d_a = cuda.to_device(a)
+    d_flags = cuda.device_array(n, dtype=np.int32)
+    flag_positive[blocks, TPB](d_a, d_flags)
+    d_pos = gpu_scan(d_flags)
+    d_out = cuda.device_array(n, dtype=a.dtype)
+    scatter_kept[blocks, TPB](d_a, d_flags, d_pos, d_out)
+    return a[a > 0]
+"""
 
 AXIS_SUM_NUMPY = """def axis_sum(m, axis):
     if axis not in (0, 1, -1, -2):
@@ -217,6 +319,50 @@ TIME_EVENTS_FIRST = """def time_kernel(launch, warmup=2, repeats=10):
 """
 
 MUTANTS: dict[str, list[Mutant]] = {
+    NB01: [
+        Mutant(
+            "gpu_relu in NumPy, no launch", {"ex4-launch-helpers": RELU_NUMPY}, ("ex4-relu-test",)
+        ),
+        Mutant(
+            "gpu_relu: relu_kernel launched for show, NumPy result returned",
+            {"ex4-launch-helpers": RELU_FOR_SHOW},
+            ("ex4-relu-test",),
+        ),
+    ],
+    NB05: [
+        Mutant(
+            "gpu_dot: dot_partial launched for show, np.dot returned",
+            {"ex2-dot": DOT_FOR_SHOW},
+            ("ex2-test",),
+        ),
+        Mutant(
+            "gpu_sum: block_sum launched per level for show, NumPy sum returned",
+            {"ex3-gpu-sum": SUM_LEVELS_FOR_SHOW},
+            ("ex3-test",),
+        ),
+    ],
+    NB06: [
+        Mutant(
+            "conv1d_same with np.correlate, no launch", {"ex3-same": CONV_SAME_NUMPY}, ("ex3-test",)
+        ),
+        Mutant(
+            "conv1d_same: conv1d_tiled launched for show, np.correlate returned",
+            {"ex3-same": CONV_SAME_FOR_SHOW},
+            ("ex3-test",),
+        ),
+    ],
+    NB07: [
+        Mutant(
+            "gpu_scan: kernels launched per level for show, np.cumsum returned",
+            {"ex3-gpu-scan": SCAN_LEVELS_FOR_SHOW},
+            ("ex3-test",),
+        ),
+        Mutant(
+            "compact_positive: kernels launched for show, boolean indexing returned",
+            {"ex4-compact": COMPACT_FOR_SHOW},
+            ("ex4-test",),
+        ),
+    ],
     NB08: [
         Mutant(
             "axis_sum in NumPy, kernels launched for show",
