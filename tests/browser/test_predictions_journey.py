@@ -230,6 +230,7 @@ def test_predictions_hand_in_board_freeze_reveal_rescore_export(site, contest_wo
 
     # Rescoring the whole challenge: the organizer's page shows it move, without a reload.
     as_organizer(site, base, "#rescore button", ".messages", "queued for rescoring")
+    site.text_in("#freeze", "The freeze ended with the reveal")
     total = Entry.objects.filter(challenge=challenge).count()
     progress = site.find("#progress .rescore")
     assert progress.get_attribute("data-total") == str(total)
