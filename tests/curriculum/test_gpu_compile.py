@@ -202,3 +202,92 @@ def test_notebooks_ship_this_module_as_their_gpu_compile_cell():
     }
     assert "17-softmax-and-layernorm.ipynb" in shipped
     assert {name for name, text in shipped.items() if text != module} == set()
+
+
+def test_notebook_18s_gpu_only_sections_skip_here_and_compile_for_a_gpu(capsys):
+    """Profiling and warp shuffles run on a GPU only: under the simulator their cells say they
+    are skipped, and their kernels (shuffles and lane ids included) compile for a GPU."""
+    cells = [
+        c
+        for c in json.loads((CUDA / "18-occupancy-divergence-latency.ipynb").read_text())["cells"]
+        if c["cell_type"] == "code"
+    ]
+    namespace = {"__name__": "__main__"}
+    for i, cell in enumerate(cells):
+        source, name = "".join(cell["source"]), f"<18:{i}>"
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        exec(compile(source, name, "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "Skipped on the simulator: register counts and profilers need a real GPU" in out
+    assert "Skipped on the simulator: warp shuffles (cuda.shfl_*_sync) need a real GPU." in out
+    shuffles, saxpy = compile_kernels(
+        [
+            (namespace["warp_sums"], "(float32[:], float32[:])"),
+            (namespace["saxpy"], "(float32, float32[:], float32[:], float32[:])"),
+        ]
+    )
+    assert (shuffles.tool, shuffles.problems, saxpy.tool, saxpy.problems) == (
+        TOOL_NVVM,
+        [],
+        TOOL_NVVM,
+        [],
+    )
+
+
+WARN_AT_LAUNCH = """
+# numba-cuda warns at each launch of fewer than 128 blocks on a GPU (_LaunchConfiguration), under
+# the same settings; the simulator does not, so this answer makes its launches warn the same way.
+import warnings
+from numba.core.errors import NumbaPerformanceWarning
+from numba.cuda.core import config as _config
+from numba.cuda.simulator import kernel as _simulator
+
+_launch = _simulator.FakeCUDAKernel.__getitem__
+{force}
+
+def _warning_launch(self, configuration):
+    if _config.CUDA_LOW_OCCUPANCY_WARNINGS and not _config.DISABLE_PERFORMANCE_WARNINGS:
+        warnings.warn(NumbaPerformanceWarning(
+            "Grid size 1 will likely result in GPU under-utilization due to low occupancy."))
+    return _launch(self, configuration)
+
+_simulator.FakeCUDAKernel.__getitem__ = _warning_launch
+"""
+
+
+@pytest.mark.slow
+def test_occupancy_warnings_cost_no_points():
+    """Issue 14, item 1: on a GPU numba-cuda warns on stderr about small grids, and nbgrader
+    scores a test cell that wrote to stderr 0. The grader's kernels turn the warnings off: with
+    launches that warn as on a GPU, notebook 01's reference keeps full marks; the same with the
+    warnings forced on loses the points of the cells that launch (so the test can fail)."""
+    import grader
+    from tests.curriculum.mutants import Mutant
+    from tests.curriculum.test_courses import source_of
+    from tests.curriculum.test_mutants import mutated_submission
+
+    source = source_of("cuda-numba/01-threads-and-maps.ipynb")
+    [answer] = [
+        "".join(c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "ex1-add-ten"
+    ]
+    worker = grader.Worker(grader.Limits(), device="simulator")
+    results = {}
+    try:
+        for force in ("", "_config.CUDA_LOW_OCCUPANCY_WARNINGS = 1"):
+            cell = WARN_AT_LAUNCH.format(force=force) + "\n" + answer
+            mutant = Mutant("warns at launch", {"ex1-add-ten": cell}, ())
+            submission = mutated_submission(source, [mutant])
+            results[force] = worker.grade(source, submission, name="warnings.ipynb")
+    finally:
+        worker.close()
+    quiet, loud = results[""], results["_config.CUDA_LOW_OCCUPANCY_WARNINGS = 1"]
+    # Cell by cell: the grader holds the whole grade for review (the answer patches a dunder),
+    # but each cell's points are still scored.
+    counted = [c for c in quiet.cells if c.counted]
+    assert counted and all(c.points == c.max_points for c in counted), [
+        (c.grade_id, c.message) for c in counted
+    ]
+    assert loud.cell("ex1-test").points == 0
+    assert "stderr" in loud.cell("ex1-test").message
