@@ -262,9 +262,10 @@ if not DEBUG and KC_HUB_URL:
 # Sessions are read from a cache and written through to the database (no session query per
 # request). That cache must be one that every web process shares: gunicorn's workers are
 # processes, and with a per-process (LocMem) cache a session logged out in one worker would stay
-# signed in on the others until it expired. A directory is what every deployment here has (one
-# machine: KC_DATA_DIR; Kubernetes: the shared data volume). KC_SESSION_CACHE_DIR="" reads
-# sessions from the database alone (replicas that share no writable directory).
+# signed in on the others until it expired. A directory under KC_DATA_DIR is shared by every
+# worker on one machine. KC_SESSION_CACHE_DIR="" reads sessions from the database alone: for
+# replicas that share no writable directory (Kubernetes' web pods mount the data volume
+# read-only; a pod-local directory would bring the stale-session problem back).
 # The default cache stays per process: it holds the rendered leaderboards, keyed by board version.
 KC_SESSION_CACHE_DIR = os.environ.get("KC_SESSION_CACHE_DIR", str(DATA_DIR / "cache" / "sessions"))
 CACHES = {
