@@ -17,6 +17,7 @@ point only if the sandbox lets them see something, and never did.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -28,15 +29,27 @@ import pytest
 from grader import pipeline
 from grader import result as R
 from grader.pipeline import _source_policy
-from grader.source import read_notebook
+from grader.source import notebook_bytes, read_notebook
 
-from .conftest import ATTACKS, fixture_bytes
+from .conftest import ATTACKS
 
 sys.path.insert(0, str(ATTACKS))
 from cheat_h2_attacks import ATTACKS as H2  # noqa: E402
-from cheat_h2_attacks import HONEST, SANDBOX, SOURCE
+from cheat_h2_attacks import HONEST, SANDBOX, SOURCE, notebooks
 
 ROOT = SOURCE.parents[2]
+
+
+@functools.lru_cache(maxsize=1)
+def _built() -> dict[str, bytes]:
+    """The attack notebooks built from the *current* release of the course notebook (the
+    stored cheat_h2_*.ipynb are the same, from the release of the day they were written: an
+    edited test cell in the course would read as tampering there)."""
+    return {name: notebook_bytes(nb) for name, nb in notebooks().items()}
+
+
+def fixture_bytes(name: str) -> bytes:
+    return _built()[name]
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +142,10 @@ def test_honest_variant_keeps_its_points(graded, name):
 
 
 @pytest.mark.slow
-def test_through_the_cli():
+def test_through_the_cli(tmp_path):
     """The holdout's interface: one attack through `python -m grader grade ... --json`."""
-    fixture = ATTACKS / "cheat_h2_builtins_alias_exec.ipynb"
+    fixture = tmp_path / "cheat_h2_builtins_alias_exec.ipynb"
+    fixture.write_bytes(fixture_bytes("cheat_h2_builtins_alias_exec"))
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "grade", "--source", str(SOURCE),
          "--submission", str(fixture), "--json", "--no-feedback",
@@ -200,3 +214,16 @@ ROUND3 = {
 def test_round_three_is_held(source01, code):
     hits = _source_policy(source01).check([(0, code)])
     assert ROUND3[code] in {h.construct for h in hits}, hits
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="notebooks/cuda-numba/01 computes the expected value from the kernel's input after "
+    "the launch: a kernel writing NaN into input and output passes assert_allclose (7/10, no "
+    "construct for any grader layer to see); the course's tests must take the expected value "
+    "(or a copy of the input) before the launch",
+    strict=False,
+)
+def test_nan_written_into_the_inputs_earns_nothing(worker, source01):
+    r = worker.grade(source01, fixture_bytes("cheat_h2_nan_into_inputs"), name="nan.ipynb")
+    assert r.score == 0, [(c.grade_id, c.points) for c in r.cells]
