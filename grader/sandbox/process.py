@@ -77,6 +77,8 @@ class ProcessKernel(KernelHandle):
         self.notes = notes
         self._closed = False
         self._released = False
+        #: Seconds spent in each phase of the start (StartClock), set by the sandbox.
+        self.start_phases: dict[str, float] = {}
         # The process to signal: the launcher's supervisor. Started by exec under bwrap, that is
         # bwrap's child (bwrap itself passes no signals on).
         self.signal_pid = proc.pid
@@ -247,10 +249,14 @@ class ProcessSandbox(Sandbox):
         return [self.python, *flags, str(LAUNCHER)]
 
     def start_kernel(self) -> ProcessKernel:
+        clock = StartClock()
         slot = Slot(SLOT_LOCKS, self.uid_base) if self.root_mode else None
+        clock.mark("slot")
         root = Path(tempfile.mkdtemp(prefix="k", dir=self.base_dir))
         try:
-            return self._start(root, slot)
+            kernel = self._start(root, slot, clock)
+            kernel.start_phases = clock.phases
+            return kernel
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)
             if slot is not None:
@@ -284,7 +290,7 @@ class ProcessSandbox(Sandbox):
             require_netns=self.require_netns,
         )
 
-    def _start(self, root: Path, slot: Slot | None) -> ProcessKernel:
+    def _start(self, root: Path, slot: Slot | None, clock: StartClock) -> ProcessKernel:
         os.chmod(root, 0o711 if slot else 0o700)
         run, work, ipc = root / "run", root / "work", root / "ipc"
         for path in (run, work, ipc, root / "hold"):
@@ -313,6 +319,7 @@ class ProcessSandbox(Sandbox):
                 spec.cgroup_procs = cgroup.procs_files
             except CgroupUnavailable as exc:
                 cgroup_note = f"no memory cgroup ({exc}): memory is limited per process only"
+        clock.mark("prepare")
         log_path = root / "kernel.log"
         try:
             if self._fork_server is not None:
@@ -328,6 +335,7 @@ class ProcessSandbox(Sandbox):
             if cgroup is not None:
                 cgroup.remove()
             raise
+        clock.mark("launch")
         # A message larger than this makes ZeroMQ drop it instead of the grader allocating it:
         # one `print` of a gigabyte must not exhaust the grader's memory.
         context = zmq.Context()
@@ -343,8 +351,9 @@ class ProcessSandbox(Sandbox):
         client.start_channels()
         kernel = ProcessKernel(proc, client, root, log_path, slot, [], cgroup)
         kernel.signal_pid = signal_pid
+        clock.mark("connect")
         try:
-            _wait_ready(kernel, lim.startup_timeout)
+            _wait_ready(kernel, lim.startup_timeout, clock)
         except BaseException:
             kernel.close()
             raise
@@ -389,7 +398,13 @@ def _bwrap_child(proc: subprocess.Popen, timeout: float) -> int:
     return proc.pid
 
 
-def _wait_ready(kernel: ProcessKernel, timeout: float) -> None:
+def _wait_ready(kernel: ProcessKernel, timeout: float, clock: StartClock) -> None:
+    """Return once the kernel answers on its shell channel and its iopub messages reach the
+    grader. The two channels connect separately: a shell reply alone does not prove that the
+    grader's iopub subscription is in place, and a cell run before it is would lose its busy,
+    output and idle messages (the cell would then wait out its wall-clock limit). So, as
+    jupyter_client's own wait_for_ready does, a kernel_info reply counts only once some iopub
+    message (its status, or ipykernel's welcome to a new subscriber) has arrived too."""
     deadline = time.monotonic() + timeout
     client = kernel.client
     while time.monotonic() < deadline:
@@ -405,11 +420,30 @@ def _wait_ready(kernel: ProcessKernel, timeout: float) -> None:
                     break
         except Exception:  # noqa: BLE001 - queue.Empty: not listening yet
             continue
+        clock.mark("shell")
         # Drain the start-up iopub traffic so the first cell's messages come first.
+        received = 0
         while True:
             try:
-                client.get_iopub_msg(timeout=0.05)
-            except Exception:  # noqa: BLE001
+                client.get_iopub_msg(timeout=0.05 if received else 0.5)
+                received += 1
+            except Exception:  # noqa: BLE001 - queue.Empty
                 break
-        return
+        if received:
+            clock.mark("iopub")
+            return
     raise SandboxError(f"kernel did not answer within {timeout:.0f} s: {kernel.log_tail(1500)}")
+
+
+class StartClock:
+    """Wall-clock seconds of each phase of a kernel's start (``ProcessKernel.start_phases``):
+    where a slow start waited, for the result's log."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+        self.phases: dict[str, float] = {}
+
+    def mark(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - self._last, 3)
+        self._last = now
