@@ -177,6 +177,10 @@ def scan_step(ctx: Context) -> None:
         ctx.result.flag(R.REVIEW_NEEDED, hit.reason)
 
 
+#: A kernel start longer than this (seconds of wall time) is logged with its phases.
+SLOW_START_S = 10.0
+
+
 def execute_step(ctx: Context) -> None:
     if ctx.nb is None:
         return
@@ -186,6 +190,11 @@ def execute_step(ctx: Context) -> None:
         ctx.log(f"sandbox: {note}")
         if "network" in note:
             ctx.result.flag(R.NETWORK_NOT_ISOLATED, f"sandbox: {note}")
+    phases = getattr(kernel, "start_phases", {})
+    if sum(phases.values()) > SLOW_START_S:  # where a slow start waited, for whoever reads it
+        ctx.log(
+            "sandbox: slow kernel start: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items())
+        )
     executor = Executor(kernel, ctx.limits, time.monotonic() + ctx.limits.notebook_timeout)
     tampered = False
     try:
