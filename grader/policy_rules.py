@@ -136,6 +136,13 @@ for _name in (
 ):
     ATTRIBUTES[_name] = NATIVE
 ATTRIBUTES["pidfd_send_signal"] = PROCESSES
+# torch's operator registry: Library('aten', 'IMPL').impl('isclose', ...) replaces the operator
+# torch.testing.assert_close calls, for every tensor, with no class, dunder or module store.
+for _name in (
+    "Library TorchFunctionMode TorchDispatchMode _python_dispatch _C impl_abstract "
+    "register_kernel register_fake".split()
+):
+    ATTRIBUTES[_name] = MONKEYPATCH
 ATTRIBUTES["ThreadingMixIn"] = CONCURRENCY
 # Classes built from a computed namespace, as type(name, bases, namespace) is.
 for _name in ("ABCMeta", "EnumMeta", "EnumType", "new_class"):
@@ -206,6 +213,9 @@ PRIVATE_MODULES: dict[str, str] = {
 DOTTED_MODULES: dict[str, str] = {
     # dictConfig's '()' factories and 'ext://' values resolve dotted names given as strings
     "logging.config": IMPORT_MACHINERY,
+    "torch.library": MONKEYPATCH,
+    "torch.overrides": MONKEYPATCH,
+    "torch.utils._python_dispatch": MONKEYPATCH,
 }
 
 #: Special methods that decide how a value compares, converts or dispatches: a class the

@@ -207,6 +207,11 @@ ROUND3 = {
     "match s:\n    case str() as src:\n        pass\ndef f(x: src):\n    pass": "dynamic-code",
     "def f(x: typing.Optional['__import__(\"os\")']):\n    pass": "import-machinery",
     "import os\nos.pidfd_send_signal(0, 2)": "processes",
+    # makes torch.testing.assert_close pass on any tensors (tried on the CPU build of torch)
+    "import torch\nlib = torch.library.Library('aten', 'IMPL')\n"
+    "lib.impl('isclose', lambda a, b, *r: (a == a) | True, 'CPU')": "monkeypatch",
+    "from torch.library import Library": "monkeypatch",
+    "import torch.library": "monkeypatch",
 }
 
 
