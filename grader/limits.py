@@ -29,8 +29,10 @@ class Limits:
     #: Wall-clock per cell, for a cell that sleeps or waits (it uses no CPU); time the kernel
     #: spends waiting for a CPU on a busy machine is not counted. None: 4 x cell_timeout.
     cell_wall_timeout: float | None = None
-    #: After an interrupt, how long a cell has to stop before the kernel is killed.
-    interrupt_grace: float = 2.0
+    #: After an interrupt, how long a cell has to stop before the kernel is killed. A simulated
+    #: CUDA launch stops with its threads (grader/sandbox/_launcher.py), which on a busy machine
+    #: takes a few GIL hand-overs among them; only a cell that ignores interrupts waits it out.
+    interrupt_grace: float = 5.0
     #: CPU seconds for the kernel process (RLIMIT_CPU, SIGXCPU then SIGKILL).
     cpu_seconds: int = 300
     #: Address space of the kernel (RLIMIT_AS). numba.cuda + numpy + ipykernel map about 0.5 GB.

@@ -37,6 +37,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 
 CLONE_NEWNS = 0x00020000
@@ -308,6 +309,11 @@ def _bounded_output_messages():
     OutStream.write = write_and_flush_when_large
 
 
+#: How long an interrupt waits for a simulated launch's threads to end (a thread stuck in C code
+#: does not; the grader then stops the kernel, as before).
+_THREADS_END_S = 10.0
+
+
 def _interrupt_cell(signum, frame):
     """The kernel's SIGINT handler while a cell runs (ipykernel's is signal.default_int_handler):
     KeyboardInterrupt in the main thread, as before, and the same for a simulated CUDA launch.
@@ -327,11 +333,18 @@ def _interrupt_cell(signum, frame):
 
         set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
         set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+        ending = []
         for thread in threading.enumerate():
             if isinstance(thread, block_thread) and thread.ident is not None:
                 thread.abort = True
                 thread.syncthreads_event.set()
                 set_async_exc(thread.ident, SystemExit)
+                ending.append(thread)
+        # Joining gives the GIL to each thread in turn, so each ends at once; the cell's reply
+        # then comes after they are gone, and the grader finds nothing left running.
+        deadline = time.monotonic() + _THREADS_END_S
+        for thread in ending:
+            thread.join(max(0.0, deadline - time.monotonic()))
     raise KeyboardInterrupt
 
 

@@ -36,6 +36,7 @@ from ..limits import Limits
 from . import proctree
 from ._launcher import KernelSpec, ServerSpec
 from .base import KernelHandle, Sandbox, SandboxError, register
+from .basedir import DEFAULT_BASE, ensure_tmpfs
 from .cgroups import CgroupUnavailable, KernelCgroup, kernel_cgroup
 from .fork_server import ForkedProcess, ForkServer
 from .proctree import kill_descendants, tree_busy_seconds, tree_cpu_seconds, tree_threads
@@ -205,14 +206,15 @@ class ProcessSandbox(Sandbox):
         super().__init__(limits, device)
         self.root_mode = os.geteuid() == 0
         if base_dir is None:
-            # Not under /tmp or /var/tmp: those are each kernel's own tmpfs in its view.
             base_dir = (
-                Path("/var/lib/kernelcamp-sandbox")
+                DEFAULT_BASE
                 if self.root_mode
                 else Path(tempfile.gettempdir()) / f"kernelcamp-sandbox-{os.getuid()}"
             )
         self.base_dir = Path(base_dir)
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        # As root, on a tmpfs: nothing the host keeps for a kernel lies on the real disk.
+        self.base_on_tmpfs = ensure_tmpfs(self.base_dir) if self.root_mode else False
         # Traversable, not listable: kernels reach their own directory and nothing else.
         os.chmod(self.base_dir, 0o711 if self.root_mode else 0o700)
         self.uid_base = uid_base
@@ -241,6 +243,7 @@ class ProcessSandbox(Sandbox):
             "privilege": "per-kernel uid" if self.root_mode else "same user",
             "start": "fork server" if self._fork_server else "exec",
             "view": "bwrap" if self.view else "host",
+            "base_dir": f"{self.base_dir} ({'tmpfs' if self.base_on_tmpfs else 'disk'})",
             "visible_paths": self.visible,
         }
 

@@ -52,11 +52,13 @@ def test_infinite_python_loop_is_interrupted(grade):
     assert r.score == 3
 
 
-def test_simulated_cuda_loop_kills_the_kernel_but_keeps_earned_points(grade):
+def test_simulated_cuda_loop_is_stopped_and_keeps_earned_points(grade):
+    # The interrupt now ends the simulator's threads too, so the kernel usually survives for the
+    # later cells (tests/grader/test_sandbox_interrupt.py); on a very busy machine the executor's
+    # wall-clock grace can still run out first and the kernel is killed: the score is the same.
     r = grade(fixture_bytes("cuda_infinite_loop"))
     assert r.cell("test_square").points == 2
     assert r.cell("test_add").status == R.TIMEOUT
-    assert R.KERNEL_KILLED in r.flags
     assert r.score == 2
 
 

@@ -22,6 +22,7 @@ import pytest
 from grader.device import resolve_device
 from grader.execute import Executor
 from grader.sandbox import ProcessSandbox
+from grader.sandbox.basedir import filesystem_of
 
 from .conftest import TEST_LIMITS
 
@@ -153,6 +154,11 @@ for path, size in {[(str(p), n) for p, n in writes]!r}:
         assert lines[1:] == ["refused 28", "refused 13", "refused 13"], out  # ENOSPC, EACCES
         assert list(ipc_dir.iterdir()) == []  # on the real disk: nothing
         assert sorted(p.name for p in run_dir.iterdir()) == ["kernel.json"]
+        # What the host keeps for the kernel (run/ with its key, the kernel's log) is in memory
+        # too: the sandbox's directory is a tmpfs of its own, so a grader killed before it
+        # closes the kernel leaves nothing of the submission on the disk.
+        for kept in (run_dir / "kernel.json", kernel.log_path):
+            assert filesystem_of(kept) == "tmpfs", kept
     finally:
         kernel.close()
 
