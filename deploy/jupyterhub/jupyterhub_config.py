@@ -70,11 +70,24 @@ c.JupyterHub.concurrent_spawn_limit = int(
 )
 c.JupyterHub.active_server_limit = int(os.environ.get("KC_HUB_ACTIVE_SERVER_LIMIT", "0"))
 # Answer a start request quickly (202) so that the site can stream the spawn's progress.
+# The Retry-After of the 429 past concurrent_spawn_limit: JupyterHub suggests 30-60 s, while a
+# place is free again within a server's start (seconds). The site asks again after this, or as
+# soon as one of its own spawns ends (compute.runner.spawn_slots). JupyterHub 6.1 does not let
+# `c.JupyterHub.spawn_throttle_retry_range` be configured (the trait is not tagged config=True);
+# its tornado setting of the same name is what the 429 reads, and these settings win.
 c.JupyterHub.tornado_settings = {
-    "slow_spawn_timeout": float(os.environ.get("KC_HUB_SLOW_SPAWN_TIMEOUT", "1"))
+    "slow_spawn_timeout": float(os.environ.get("KC_HUB_SLOW_SPAWN_TIMEOUT", "1")),
+    "spawn_throttle_retry_range": tuple(
+        int(part) for part in os.environ.get("KC_HUB_SPAWN_RETRY_RANGE", "2,4").split(",")
+    ),
 }
+# A request through the proxy may take as long as a spawn: the spawn's progress stream (which the
+# site's launch job follows) lasts until the server is ready. The PyPI port of the proxy gives up
+# on a request after 20 s by default (503) and hands a stream over only once it has ended.
+PROXY_TIMEOUT_MS = 1000 * int(os.environ.get("KC_PROXY_TIMEOUT_S", "600"))
 c.ConfigurableHTTPProxy.command = [
-    os.environ.get("KC_PROXY_COMMAND", str(BIN / "configurable-http-proxy"))
+    os.environ.get("KC_PROXY_COMMAND", str(BIN / "configurable-http-proxy")),
+    f"--proxy-timeout={PROXY_TIMEOUT_MS}",
 ]
 c.ConfigurableHTTPProxy.api_url = f"http://{IP}:{PROXY_API_PORT}"
 c.ConfigurableHTTPProxy.auth_token = os.environ.get("CONFIGPROXY_AUTH_TOKEN") or _secret_file(
@@ -97,6 +110,8 @@ c.JupyterHub.template_vars = {
 
 # --- who may do what -----------------------------------------------------------------------
 SITE_TOKEN = os.environ.get("KC_HUB_API_TOKEN", "")
+# The site's service: the only client whose spawn options are trusted (role_from_site, below).
+SITE_SERVICE = "kernelcamp-site"
 services = []
 roles = [
     {
@@ -112,10 +127,10 @@ roles = [
     }
 ]
 if SITE_TOKEN:
-    services.append({"name": "kernelcamp-site", "api_token": SITE_TOKEN})
+    services.append({"name": SITE_SERVICE, "api_token": SITE_TOKEN})
     roles.append(
         {
-            "name": "kernelcamp-site",
+            "name": SITE_SERVICE,
             "scopes": [
                 "admin:users",
                 "admin:groups",  # team groups: kc-team-<id> gives a shared team folder
@@ -125,7 +140,7 @@ if SITE_TOKEN:
                 "list:users",
                 "read:users",
             ],
-            "services": ["kernelcamp-site"],
+            "services": [SITE_SERVICE],
         }
     )
 culler = load_profiles().get("culler", {})
@@ -237,13 +252,45 @@ c.Spawner.apply_user_options = apply_user_options
 # nbgrader installs its server and JupyterLab extensions for every server. A student's server gets
 # JUPYTER_CONFIG_PATH=nbgrader-student/, which switches off the formgrader, course list and
 # assignment list server extensions and the matching lab plugins (Formgrader, Create Assignment,
-# the Nbgrader menu); Validate stays. Roles come from the groups the site's OAuth claims give the
-# hub at login (compute/oidc.py): `cohort-<id>-ta`, `cohort-<id>-instructor`, `course-<slug>-*`.
+# the Nbgrader menu); Validate stays. Who is course staff: first what the site said in the spawn's
+# user_options ("role": "staff" or "student"), taken only from a request made with the site's own
+# service token; otherwise (a restart from stored options, another client) the groups the site's
+# OAuth claims gave the hub at the user's last login (compute/oidc.py): `cohort-<id>-ta`,
+# `cohort-<id>-instructor`, `course-<slug>-*`. The groups alone missed an instructor whose first
+# server the site started before they ever opened the hub.
 NBGRADER_STUDENT_CONFIG = HERE / "nbgrader-student"
+ROLES = ("staff", "student")
 
 
-def is_course_staff(user) -> bool:
-    """An instructor or TA of some cohort or course (as the site's groups claim says), or an admin."""
+def role_from_site(spawner) -> str | None:
+    """The role in the spawn's user_options when the site's service token asked for the spawn;
+    None for anyone else (a student's own form or API call, an admin, a restart), whatever they
+    sent: only the site checks who teaches."""
+    from jupyterhub import orm
+
+    handler = getattr(spawner, "handler", None)
+    requester = getattr(handler, "current_user", None) if handler is not None else None
+    if not (isinstance(requester, orm.Service) and requester.name == SITE_SERVICE):
+        return None
+    role = (spawner.user_options or {}).get("role")
+    return role if role in ROLES else None
+
+
+def take_role_from_site(spawner) -> None:
+    # A hook of its own (not apply_user_options), so a config that swaps the profile handling
+    # (deploy/slurm) keeps it; the spawner object outlives a spawn, so it is set on every one.
+    spawner.kc_site_role = role_from_site(spawner)
+
+
+c.Spawner.pre_spawn_hook = take_role_from_site
+
+
+def is_course_staff(spawner) -> bool:
+    """Course staff by the site's word for this spawn, else by the hub's groups, or an admin."""
+    role = getattr(spawner, "kc_site_role", None)
+    if role is not None:
+        return role == "staff"
+    user = spawner.user
     return bool(user.admin) or any(
         group.name.startswith("course-") or group.name.endswith(("-ta", "-instructor"))
         for group in user.groups
@@ -254,7 +301,7 @@ def nbgrader_config_path(spawner) -> str:
     """JUPYTER_CONFIG_PATH for the server: empty (nbgrader as installed) for course staff."""
     # lab-offline/ (everyone) turns off JupyterLab's "get notified about Jupyter news?" prompt.
     offline = str(HERE / "lab-offline")
-    if is_course_staff(spawner.user):
+    if is_course_staff(spawner):
         return offline
     return os.pathsep.join([str(NBGRADER_STUDENT_CONFIG), offline])
 

@@ -15,9 +15,13 @@ import requests.adapters
 class HubError(RuntimeError):
     """The hub answered, but not as hoped."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        #: Seconds the hub asked to wait before asking again (its 429's Retry-After).
+        self.retry_after = retry_after
 
 
 class HubUnavailable(HubError):
@@ -129,7 +133,7 @@ class HubClient:
             return response.status_code
         if response.status_code in (502, 503, 504):
             raise HubUnavailable(f"start: {response.status_code}", response.status_code)
-        raise HubError(_message(response), response.status_code)
+        raise HubError(_message(response), response.status_code, _retry_after(response))
 
     def stop(self, name: str) -> None:
         self.api("DELETE", f"/users/{self._user(name)}/server", ok=(202, 204, 400, 404))
@@ -204,7 +208,8 @@ class HubClient:
         return response.json()["content"]
 
     def ensure_directory(self, name: str, path: str) -> None:
-        if path and not self.file_exists(name, path):
+        # The contents API makes a missing folder and leaves an existing one: one request.
+        if path:
             self._put(name, path, {"type": "directory"})
 
     def write_file(self, name: str, path: str, model: dict) -> None:
@@ -214,6 +219,13 @@ class HubClient:
         response = self._request("PUT", self._contents_url(name, path), json=model)
         if response.status_code not in (200, 201):
             raise HubError(f"contents PUT {path}: {response.status_code}", response.status_code)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def _message(response: requests.Response) -> str:

@@ -70,6 +70,16 @@ def roles_and_groups(user) -> tuple[list[str], list[str]]:
     return sorted(roles), sorted(set(groups))
 
 
+def is_course_staff(user) -> bool:
+    """An instructor or TA of some cohort or course, or the site's staff: their Jupyter server
+    keeps nbgrader's instructor tools. The site sends this with each spawn (`role` in the
+    user_options); the hub applies the same rule to these groups only when the site has not said."""
+    groups = roles_and_groups(user)[1]
+    return bool(user.is_staff) or any(
+        group.startswith("course-") or group.endswith(("-ta", "-instructor")) for group in groups
+    )
+
+
 class KernelCampValidator(OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, **CLAIM_SCOPES}
 

@@ -25,6 +25,11 @@ from learning.selectors import assignment_rows
 log = logging.getLogger(__name__)
 
 
+#: The longest a launch waits on the hub's spawn queue (429) before asking again, whatever the
+#: hub's Retry-After says (JupyterHub's default suggests 30-60 s; a spawn ending here wakes it).
+MAX_QUEUE_WAIT_S = 5.0
+
+
 class SessionError(ValueError):
     """Something the person asking should be told, in words."""
 
@@ -115,7 +120,18 @@ def start_and_follow(session_pk: int) -> None:
     """The background half of a launch: ask the hub, follow the spawn, deliver the notebooks."""
     session = HubSession.objects.select_related("profile", "user").get(pk=session_pk)
     if ask_hub(session, background=True):
-        wait_until_ready(session)
+        follow_spawn(session)
+
+
+def spawn_options(session: HubSession) -> dict:
+    """What the hub's spawner gets: the profile, and whether the user teaches (nbgrader's
+    instructor tools), which the hub takes only from the site's own token."""
+    from compute.oidc import is_course_staff
+
+    return {
+        "profile": session.profile.slug,
+        "role": "staff" if is_course_staff(session.user) else "student",
+    }
 
 
 def ask_hub(session: HubSession, background: bool) -> bool:
@@ -129,7 +145,7 @@ def ask_hub(session: HubSession, background: bool) -> bool:
         return False  # stopped before the hub was asked
     try:
         code = _start_when_free(
-            backend, name, session.profile.slug, selectors.team_groups(session.user)
+            backend, name, spawn_options(session), selectors.team_groups(session.user)
         )
     except HubTimeout:
         if _server_exists(backend, name):
@@ -152,6 +168,7 @@ def ask_hub(session: HubSession, background: bool) -> bool:
     if session.status != HubSession.Status.STARTING:
         _stop_quietly(backend, name)  # a stop was asked for while the hub was starting it
         return False
+    runner.session_news.ring(everyone=True)  # the launch page may follow the hub's progress now
     if code == 201:
         refresh(session)
     return True
@@ -175,21 +192,23 @@ def _wait_for_previous_stop(session: HubSession) -> None:
         time.sleep(0.25)
 
 
-def _start_when_free(backend, name: str, slug: str, groups: set[str] = frozenset()) -> int:
-    """Make the user's hub account and ask the hub to start the server. Past its concurrent-spawn limit (429), while the last
-    server is still stopping (400 "pending stop"), or when a request timed out (the hub may
-    have taken it: asking again is answered 202 while it spawns, or "already running"), wait
-    and ask again."""
+def _start_when_free(backend, name: str, options: dict, groups: set[str] = frozenset()) -> int:
+    """Make the user's hub account and ask the hub to start the server. Past its
+    concurrent-spawn limit (429) ask again when a spawn this process follows ends, or after the
+    hub's Retry-After (bounded); while the last server is still stopping (400 "pending stop"),
+    or when a request timed out (the hub may have taken it: asking again is answered 202 while
+    it spawns, or "already running"), after a short backoff."""
     deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
-    delay = 0.5
+    delay = 0.25
     timed_out = account = False
     while True:
+        seen = runner.spawn_slots.mark()
         try:
             if not account:
                 backend.ensure_account(name)
                 _sync_team_groups(backend, name, groups)
                 account = True
-            return backend.start(name, {"profile": slug})
+            return backend.start(name, options)
         except HubTimeout:
             timed_out = True
             if time.monotonic() > deadline:
@@ -204,6 +223,10 @@ def _start_when_free(backend, name: str, slug: str, groups: set[str] = frozenset
             busy = exc.status == 429 or (exc.status == 400 and "pending stop" in str(exc))
             if not busy or time.monotonic() > deadline:
                 raise
+            if exc.status == 429:
+                wait = min(exc.retry_after or MAX_QUEUE_WAIT_S, MAX_QUEUE_WAIT_S)
+                runner.spawn_slots.wait(seen, min(wait, max(0.0, deadline - time.monotonic())))
+                continue
         time.sleep(delay)
         delay = min(delay * 1.5, 5.0)
 
@@ -257,8 +280,45 @@ def refresh(session: HubSession, gone_after: float = 2.0) -> HubSession:
     return session
 
 
+def follow_spawn(session: HubSession) -> HubSession:
+    """Follow the hub's progress stream of a starting session until it is ready or failed (the
+    hub says so the moment it is), then bring the row up to date; polls only if the stream ends
+    early or cannot be had. The launch job's way to wait; commands and tests too."""
+    failed, ended = "", False
+    try:
+        for event in get_backend().progress(session.hub_username):
+            if event.get("failed"):
+                failed = str(event.get("message", ""))
+            if event.get("ready") or event.get("failed"):
+                ended = True
+                break
+    except HubError as exc:
+        log.info("no progress stream for %s (%s): polling", session.hub_username, exc)
+    if ended:
+        runner.spawn_slots.ring()  # a place in the hub's spawn queue is free now
+    session.refresh_from_db()
+    if failed and session.status == HubSession.Status.STARTING:
+        state = _state_or_none(session.hub_username)
+        if state is not None and not state.exists:
+            message = _("The session failed to start: %(why)s") % {"why": failed}
+            ledger.fail(session, message)
+            return session
+    refresh(session)
+    session = wait_until_ready(session)
+    if not ended:
+        runner.spawn_slots.ring()
+    return session
+
+
+def _state_or_none(name: str):
+    try:
+        return get_backend().state(name)
+    except HubError:
+        return None
+
+
 def wait_until_ready(session: HubSession, timeout: float | None = None) -> HubSession:
-    """Poll until the session runs, fails or times out (the launch job, commands, tests)."""
+    """Poll until the session runs, fails or times out (after the progress stream, or alone)."""
     deadline = time.monotonic() + (timeout or settings.KC_SPAWN_TIMEOUT_S + 5)
     while session.status == HubSession.Status.STARTING and time.monotonic() < deadline:
         time.sleep(0.25)
@@ -287,20 +347,34 @@ def deliver(session: HubSession) -> list[str]:
     """Write released notebooks of open assignments into the server; never over an existing file.
     Returns the paths written (the caller records them in the ledger)."""
     backend = get_backend()
+    name = session.hub_username
     written = []
     try:
         for cohort, assignment in open_assignments(session.user):
             path = notebook_path(cohort, assignment)
-            if backend.file_exists(session.hub_username, path):
+            if _patiently(backend.file_exists, name, path):
                 continue
-            backend.ensure_directory(session.hub_username, path.rsplit("/", 1)[0])
+            _patiently(backend.ensure_directory, name, path.rsplit("/", 1)[0])
             content = json.loads(assignment.release_notebook)
             model = {"type": "notebook", "format": "json", "content": content}
-            backend.write_file(session.hub_username, path, model)
+            _patiently(backend.write_file, name, path, model)
             written.append(path)
     except HubError as exc:
-        log.warning("delivery to %s stopped: %s", session.hub_username, exc)
+        log.warning("delivery to %s stopped: %s", name, exc)
     return written
+
+
+def _patiently(call, *args, tries: int = 3):
+    """A contents call to a server that has just started: its first requests (which check the
+    site's token with the hub) can miss the client's timeout on a loaded machine, and a student
+    would then find no notebook. Each call is safe to repeat."""
+    for attempt in range(1, tries + 1):
+        try:
+            return call(*args)
+        except HubUnavailable:
+            if attempt == tries:
+                raise
+            time.sleep(1.0)
 
 
 def stop(session: HubSession, reason: str = "user") -> HubSession:

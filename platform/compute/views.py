@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import require
-from compute import ledger, plots, selectors, services
+from compute import ledger, plots, runner, selectors, services
 from compute.backends import get_backend
 from compute.figures import gpu_time
 from compute.hub import HubError
@@ -86,6 +86,10 @@ def _sse(event: str, data: dict) -> str:
 # process, so that the hub's calls to the site (OAuth, userinfo) and every short request always
 # find a free thread (deploy/gunicorn.conf.py gives each worker more threads than that).
 _streams: threading.BoundedSemaphore | None = None
+#: How often a stream reads its row, and asks the hub for a spawn it has not taken yet, when no
+#: job of its own process brought news (runner.session_news).
+ROW_POLL_S = 0.25
+PROGRESS_RETRY_S = 2.0
 _streams_lock = threading.Lock()
 
 
@@ -102,12 +106,14 @@ def _relay_spawn(session: HubSession) -> Iterator[str]:
     by the launch job) is no longer starting. Reads only."""
     # Past the spawn limit the page reloads and, if still starting, opens a new stream.
     deadline = time.monotonic() + settings.KC_SPAWN_TIMEOUT_S
-    relayed = False
+    relayed = news = False
+    next_ask = 0.0
     while time.monotonic() < deadline:
+        seen = runner.session_news.mark()  # before reading the row: no news goes unseen
         session.refresh_from_db()
         if session.status != HubSession.Status.STARTING:
             break
-        if not relayed:
+        if not relayed and (news or time.monotonic() >= next_ask):
             try:
                 for event in get_backend().progress(session.hub_username):
                     relayed = True
@@ -119,8 +125,14 @@ def _relay_spawn(session: HubSession) -> Iterator[str]:
                     if event.get("ready") or event.get("failed"):
                         break
             except HubError:
-                pass  # not asked of the hub yet (or it is busy): the row tells the outcome
-        time.sleep(0.25)
+                pass  # not taken by the hub yet (its spawn queue is full): ask again later
+            if relayed:
+                continue  # the spawn ended: read the row again at once
+            # A queued launch is not asked about every poll: that load would slow the hub.
+            next_ask = time.monotonic() + PROGRESS_RETRY_S
+        # This process's launch job rings as the hub takes the spawn and as it writes the
+        # outcome; another process's is seen at the next look (the wait's bound).
+        news = runner.session_news.wait(seen, ROW_POLL_S)
     payload = {"status": session.status, "message": session.get_status_display()}
     if session.status == HubSession.Status.RUNNING:
         payload["url"] = get_backend().open_url(session.hub_username)

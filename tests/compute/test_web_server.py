@@ -20,7 +20,12 @@ from tests.site.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SPAWN_LIMIT_S = 240  # a bound so a broken start fails instead of hanging CI; not a speed check
+# Bounds, so that a broken start fails instead of hanging CI; none is a speed check. A loaded
+# 2-core CI box (load 40) takes 40-60 s per server, and the hub starts four at a time: twenty
+# launches queue for minutes. The site's own spawn deadline must cover that queue, or the later
+# launches end as "took too long" (a true error, but not the one under test).
+SPAWN_LIMIT_S = 600  # the site's KC_SPAWN_TIMEOUT_S here: from the Launch click to ready
+CROWD_LIMIT_S = SPAWN_LIMIT_S + 300  # a whole crowd test, stops included
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +74,7 @@ class Browser:
         self.http.cookies.set(settings.SESSION_COOKIE_NAME, cookie, domain="127.0.0.1")
 
     def get(self, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("timeout", 120)
         return self.http.get(f"{self.site.url}{path}", **kwargs)
 
     def post(self, path: str, data: dict | None = None) -> requests.Response:
@@ -77,7 +82,7 @@ class Browser:
             self.get("/sessions/")
         form = {**(data or {}), "csrfmiddlewaretoken": self.http.cookies["csrftoken"]}
         return self.http.post(
-            f"{self.site.url}{path}", data=form, timeout=60, allow_redirects=False
+            f"{self.site.url}{path}", data=form, timeout=120, allow_redirects=False
         )
 
     def launch(self, profile: str = "cpu-simulator") -> HubSession:
@@ -87,10 +92,22 @@ class Browser:
         assert "nothing was started" not in page.lower() and 'class="error"' not in page, page
         return HubSession.objects.get(user=self.user, status__in=HubSession.LIVE)
 
-    def follow(self, session: HubSession) -> dict:
-        """The launch page's event stream, read to its end: the outcome it reports."""
+    def follow(self, session: HubSession, limit: float = SPAWN_LIMIT_S + 60) -> dict:
+        """The launch page's event stream, as the page follows it: a `busy` answer (this web
+        process relays enough streams) is asked again after its retry time, a stream that ends
+        while the row still starts is opened again; the outcome it reports at the end."""
+        deadline = time.monotonic() + limit
+        while True:
+            outcome = self.read_stream(session)
+            if outcome["event"] == "done" and outcome["status"] != "starting":
+                return outcome
+            assert time.monotonic() < deadline, f"no outcome within {limit} s: {outcome}"
+            time.sleep(outcome.get("retry_ms", 1000) / 1000)
+
+    def read_stream(self, session: HubSession) -> dict:
+        """One event stream, read to its end: its last `done` or `busy`."""
         url = f"{self.site.url}/sessions/{session.pk}/events"
-        with self.http.get(url, stream=True, timeout=SPAWN_LIMIT_S) as response:
+        with self.http.get(url, stream=True, timeout=(60, SPAWN_LIMIT_S)) as response:
             assert response.headers["Content-Type"] == "text/event-stream"
             event = ""
             for line in response.iter_lines(decode_unicode=True):
@@ -120,14 +137,23 @@ def hub_servers(hub) -> dict[str, dict]:
     return {u["name"]: u["servers"][""] for u in users if u["servers"].get("")}
 
 
-def assert_ledger_matches_hub(hub) -> None:
+def assert_ledger_matches_hub(hub, limit: float = 120) -> None:
     """Every running row has its server on the hub, started when the hub says; no user has two
-    live rows; the hub runs nothing the ledger does not know."""
+    live rows; the hub runs nothing the ledger does not know. A server the site gave up on may
+    take the hub a moment to stop (longer on a loaded machine): the sets may settle first."""
     from compute import ledger
 
-    servers = hub_servers(hub)
-    running = HubSession.objects.filter(status=HubSession.Status.RUNNING)
-    assert sorted(r.hub_username for r in running) == sorted(servers)
+    def running_and_servers():
+        servers = hub_servers(hub)
+        running = list(HubSession.objects.filter(status=HubSession.Status.RUNNING))
+        return running, servers
+
+    deadline = time.monotonic() + limit
+    running, servers = running_and_servers()
+    while sorted(r.hub_username for r in running) != sorted(servers):
+        assert time.monotonic() < deadline, (sorted(r.hub_username for r in running), servers)
+        time.sleep(0.5)
+        running, servers = running_and_servers()
     for row in running:
         assert row.started_at == ledger.hub_time(servers[row.hub_username]["started"])
     live = HubSession.objects.filter(status__in=HubSession.LIVE).values_list("user", flat=True)
@@ -151,7 +177,8 @@ def assert_true_outcome(hub, browser: Browser, outcome: dict) -> bool:
     assert outcome["event"] == "done" and outcome["status"] in ("running", "failed"), outcome
     name = browser.user.username
     if outcome["status"] == "failed":
-        assert outcome["message"] and name not in hub_servers(hub), outcome
+        assert outcome["message"], outcome
+        wait_for(lambda: name not in hub_servers(hub), f"the hub to let {name}'s server go", 120)
         return False
     assert name in hub_servers(hub), outcome
     return True
@@ -224,12 +251,7 @@ def test_twenty_users_launch_at_once(site, hub, granted, cohort):
 
     def one(browser: Browser) -> None:
         try:
-            session = browser.launch()
-            outcome = browser.follow(session)
-            while outcome["event"] == "busy":  # as the page does: ask again a little later
-                time.sleep(outcome["retry_ms"] / 1000)
-                outcome = browser.follow(session)
-            outcomes[browser.user.username] = outcome
+            outcomes[browser.user.username] = browser.follow(browser.launch())
         except Exception as exc:  # noqa: BLE001 - reported below with the user's name
             errors.append(f"{browser.user.username}: {exc!r}")
         finally:
@@ -238,8 +260,9 @@ def test_twenty_users_launch_at_once(site, hub, granted, cohort):
     threads = [threading.Thread(target=one, args=(b,)) for b in browsers]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + CROWD_LIMIT_S
     for thread in threads:
-        thread.join(SPAWN_LIMIT_S + 60)
+        thread.join(max(1.0, deadline - time.monotonic()))
     assert not errors, errors
     assert len(outcomes) == 20
     for browser in browsers:
@@ -252,7 +275,7 @@ def test_twenty_users_launch_at_once(site, hub, granted, cohort):
         lambda: not HubSession.objects.filter(status__in=HubSession.ACTIVE).exists(),
         "every stop to close its row",
     )
-    assert not hub_servers(hub)
+    wait_for(lambda: not hub_servers(hub), "the hub to let every server go", 120)
 
 
 def test_the_hubs_calls_to_the_site_are_never_starved(site, hub, granted, cohort):
