@@ -23,11 +23,14 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connections
 
 FORMAT = 1
 # Under KC_DATA_DIR: caches and things made again at start-up, never backed up.
-SKIPPED_DATA = {"static", "mail", "backups"}
+# The cache (cached sessions) is derived from the database: a restored database must not meet
+# sessions cached after the backup was taken, so it is neither saved nor kept on restore.
+SKIPPED_DATA = {"static", "mail", "backups", "cache"}
 SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", ".pid", ".lock", ".sock")
 
 
@@ -223,6 +226,8 @@ def restore_backup(archive_path: Path, *, force: bool = False) -> dict:
             )
             if result.returncode != 0:
                 raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+        shutil.rmtree(data_dir / "cache", ignore_errors=True)
+        caches["sessions"].clear()
         for relative in manifest["data_files"]:
             source = staging / "data" / relative
             target = data_dir / relative

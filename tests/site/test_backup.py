@@ -99,6 +99,8 @@ def test_a_backup_restores_onto_a_fresh_install(
     hub_db.commit()
     (data_dir / "static").mkdir()
     (data_dir / "static" / "big.css").write_text("not state")
+    (data_dir / "cache" / "sessions").mkdir(parents=True)
+    (data_dir / "cache" / "sessions" / "signed-in.djcache").write_text("a cached session")
     settings.DATA_DIR = data_dir
 
     archive = tmp_path / "site.tar.gz"
@@ -109,6 +111,7 @@ def test_a_backup_restores_onto_a_fresh_install(
         names = set(tar.getnames())
     assert {"manifest.json", "data/secret-key", "data/hub/jupyterhub.sqlite"} <= names
     assert "data/static/big.css" not in names
+    assert not any(name.startswith("data/cache") for name in names)
 
     # The fresh install: its own database and data directory, in another process.
     fresh_data = tmp_path / "fresh"
@@ -123,7 +126,13 @@ def test_a_backup_restores_onto_a_fresh_install(
     expected = json.loads(manage("shell", "-c", SUMMARY, env=source_env))
     assert len(expected["notebooks"]) == 2 and expected["password"]
 
+    # A session cached on the fresh install before the restore must not outlive it: the
+    # restored database decides who is signed in.
+    stale = fresh_data / "cache" / "sessions" / "stale.djcache"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("a session the restored database does not know")
     manage("restore", str(archive), env=env)
+    assert not stale.exists()
     restored = json.loads(manage("shell", "-c", SUMMARY, env=env))
     assert restored == expected
     assert (fresh_data / "secret-key").read_text() == "the-site-secret\n"
