@@ -52,6 +52,27 @@ DOT_FOR_SHOW = (
     + DOT_NUMPY.split("\n\n\n", 1)[1]
 )
 
+# kernels that write into their input as well as their output, so that an expected value taken
+# from the input after the launch agrees with the output (NaN == NaN in assert_allclose)
+BLOCK_SUM_NAN_INTO_INPUT = """@cuda.jit
+def block_sum(a, partial):
+    i = cuda.grid(1)
+    if i < a.size:
+        a[i] = math.nan
+    if cuda.threadIdx.x == 0:
+        partial[cuda.blockIdx.x] = math.nan
+"""
+
+BLOCK_SCAN_ZEROES_INPUT = """@cuda.jit
+def block_scan(a, out, totals):
+    i = cuda.grid(1)
+    if i < a.size:
+        a[i] = 0
+        out[i] = 0
+    if cuda.threadIdx.x == 0:
+        totals[cuda.blockIdx.x] = 0
+"""
+
 SUM_LEVELS_FOR_SHOW = """def gpu_sum(d_a):
     current = d_a
     while current.size > 1:
@@ -340,6 +361,11 @@ MUTANTS: dict[str, list[Mutant]] = {
             {"ex3-gpu-sum": SUM_LEVELS_FOR_SHOW},
             ("ex3-test",),
         ),
+        Mutant(
+            "block_sum writing NaN into its input and its output",
+            {"ex1-block-sum": BLOCK_SUM_NAN_INTO_INPUT},
+            ("ex1-values-test", "ex1-race-test"),
+        ),
     ],
     NB06: [
         Mutant(
@@ -361,6 +387,11 @@ MUTANTS: dict[str, list[Mutant]] = {
             "compact_positive: kernels launched for show, boolean indexing returned",
             {"ex4-compact": COMPACT_FOR_SHOW},
             ("ex4-test",),
+        ),
+        Mutant(
+            "block_scan zeroing its input and its output",
+            {"ex1-block-scan": BLOCK_SCAN_ZEROES_INPUT},
+            ("ex1-values-test", "ex1-race-test"),
         ),
     ],
     NB08: [
