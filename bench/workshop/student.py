@@ -37,9 +37,27 @@ class Outcome:
     failed_step: str = ""
 
 
+def spawn_began(hub: str, token: str, name: str) -> float:
+    """When the hub began to spawn the user's server (its `started`), as a Unix time."""
+    user = requests.get(
+        f"{hub}/hub/api/users/{name}", headers={"Authorization": f"token {token}"}, timeout=60
+    ).json()
+    started = user["servers"][""]["started"]
+    return datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+
+
 class Student:
-    def __init__(self, site: str, hub: str, name: str, password: str, wait_graded: bool) -> None:
+    def __init__(
+        self,
+        site: str,
+        hub: str,
+        name: str,
+        password: str,
+        wait_graded: bool,
+        hub_token: str = "",
+    ) -> None:
         self.site, self.hub, self.name, self.password = site, hub, name, password
+        self.hub_token = hub_token
         self.wait_graded = wait_graded
         self.http = requests.Session()
         self.outcome = Outcome(name)
@@ -120,7 +138,7 @@ class Student:
         profile = re.search(r'name="profile" value="([^"]+)"', page.text)
         if not profile:
             raise StepError("no profile to launch on the sessions page")
-        clicked = time.perf_counter()
+        clicked, clicked_at = time.perf_counter(), time.time()
         answer = self._post_form(
             page, f"{self.site}/sessions/launch/", {"profile": profile.group(1)}
         )
@@ -132,6 +150,10 @@ class Student:
             raise StepError(f"no session after Launch: {error.group(1) if error else '?'}")
         self.session_id = int(found.group(1))
         self.lab_url = self._follow_spawn()
+        if self.hub_token:  # where the time went: in the hub's queue, or after its spawn began
+            began = spawn_began(self.hub, self.hub_token, self.name)
+            self.outcome.seconds["launch_queue"] = began - clicked_at
+            self.outcome.seconds["launch_start"] = time.time() - began
 
     def _follow_spawn(self) -> str:
         """The page's event stream until `done`; when the site says `busy`, poll the status."""
