@@ -27,19 +27,21 @@ def event_list(request):
 def event_detail(request, slug: str):
     event = get_object_or_404(Event, slug=slug)
     require(request.user, "event.view", event)
+    may_manage = can(request.user, "event.manage", event)
     roles = (
         EventRole.objects.filter(event=event)
         .select_related("user")
         .order_by("role", "user__username")
     )
-    may_manage = can(request.user, "event.manage", event)
-    staff_roles = [r for r in roles if r.role != EventRole.Role.PARTICIPANT or may_manage]
+    if not may_manage:
+        # Only organizers see the participants; in the query, since they are most of the rows.
+        roles = roles.exclude(role=EventRole.Role.PARTICIPANT)
     return render(
         request,
         "events/event_detail.html",
         {
             "event": event,
-            "roles": staff_roles,
+            "roles": roles,
             "phases": selectors.phases_in_event_zone(event),
             "announcements": event.announcements.all()[:20],
             "tracks": event.tracks.all(),

@@ -105,7 +105,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'kernelcamp.sqlite3'}"),
-        conn_max_age=int(os.environ.get("KC_DB_CONN_MAX_AGE", "0")),
+        # Persistent connections: a request reuses its gthread worker thread's connection
+        # instead of connecting (and, on SQLite, setting WAL) each time; the health check
+        # replaces one the database dropped (a PostgreSQL restart) before a request uses it.
+        conn_max_age=int(os.environ.get("KC_DB_CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

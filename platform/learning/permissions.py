@@ -37,13 +37,36 @@ def cohort_role(user, cohort) -> str | None:
 
 
 def teaches_anything(user) -> bool:
+    """Course staff, a cohort's instructor or TA, or allowed to add courses.
+
+    The layout asks it on every signed-in page, so it is one query: `has_perm` would load all
+    of the user's permissions (two joins) for the one it needs. The permission part is the
+    model backend's rule (active user, direct or through a group; superusers hold all).
+    """
+    from django.contrib.auth.models import Permission
+    from django.db.models import Exists, OuterRef, Q
+
+    from accounts.models import User
     from learning.models import CourseStaff, Enrolment
 
-    if user.has_perm("learning.add_course"):
+    if not user.is_active:
+        # Inactive users hold no permission (ModelBackend), and may not sign in either.
+        return False
+    if user.is_superuser:
         return True
+    add_course = Permission.objects.filter(
+        Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk")),
+        content_type__app_label="learning",
+        codename="add_course",
+    )
     return (
-        CourseStaff.objects.filter(user=user).exists()
-        or Enrolment.objects.filter(user=user, role__in=[INSTRUCTOR, TA]).exists()
+        User.objects.filter(pk=user.pk)
+        .filter(
+            Exists(CourseStaff.objects.filter(user=OuterRef("pk")))
+            | Exists(Enrolment.objects.filter(user=OuterRef("pk"), role__in=[INSTRUCTOR, TA]))
+            | Exists(add_course)
+        )
+        .exists()
     )
 
 
