@@ -87,6 +87,19 @@ def hub_settings(hub, settings):
 
 
 @pytest.fixture
+def hub_login(hub_settings, live_server, settings, tmp_path):
+    """The hub, with the site's OAuth application for it: people log in through the site."""
+    from compute.oauth_app import ensure_hub_application
+
+    hub = hub_settings
+    settings.DATA_DIR = tmp_path
+    ensure_hub_application(
+        f"{hub.url}/hub/oauth_callback", client_id=hub.client_id, client_secret=hub.client_secret
+    )
+    return hub
+
+
+@pytest.fixture
 def dead_hub(settings):
     from tests.compute.hubproc import free_port
 

@@ -14,8 +14,6 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from compute.oauth_app import ensure_hub_application
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NBGRADER_STAFF_PLUGINS = {
@@ -124,16 +122,6 @@ def page_config(http: requests.Session, hub_url: str, name: str) -> dict:
         r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', lab.text, re.S
     )
     return json.loads(found.group(1))
-
-
-@pytest.fixture
-def hub_login(hub_settings, live_server, settings, tmp_path):
-    hub = hub_settings
-    settings.DATA_DIR = tmp_path
-    ensure_hub_application(
-        f"{hub.url}/hub/oauth_callback", client_id=hub.client_id, client_secret=hub.client_secret
-    )
-    return hub
 
 
 def test_hub_pages_wear_the_site_look_lead_nowhere_forbidden_and_hide_nbgrader_from_students(

@@ -85,19 +85,14 @@ def _disabled_extensions(hub, name: str) -> set[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_instructor_new_to_the_hub_gets_the_tools_and_a_student_cannot_ask_for_them(
-    hub_settings, live_server, settings, tmp_path, cohort, granted
+    hub_login, cohort, granted
 ):
     from compute import services
     from compute.models import HubSession
-    from compute.oauth_app import ensure_hub_application
     from learning.models import CourseStaff, Enrolment
     from tests.site.factories import make_user
 
-    hub = hub_settings
-    settings.DATA_DIR = tmp_path
-    ensure_hub_application(
-        f"{hub.url}/hub/oauth_callback", client_id=hub.client_id, client_secret=hub.client_secret
-    )
+    hub = hub_login  # the hub, with the site's OAuth application for it
     instructor = CourseStaff.objects.get(course=cohort.course).user
     name = instructor.username
     assert hub.api("GET", f"/users/{name}").status_code == 404  # never opened the hub
