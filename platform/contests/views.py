@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -201,12 +204,36 @@ def challenge_board_live(request, slug: str, challenge: str):
     )
 
 
+def _board_json_etag(challenge: Challenge, board: str, live: bool) -> str:
+    """Everything the JSON body is made from: the board version (raised by every landed score,
+    republication and reveal), the view (a freeze turns it to frozen without a new version), the
+    board and the ranking rule; the publication time for a challenge made again under its id."""
+    born = int(challenge.published_at.timestamp() * 1e6)
+    parts = (
+        f"{challenge.pk}:{born}:{challenge.board_version}:{board}:{int(live)}:"
+        f"{challenge.ranked_by}:{int(challenge.higher_is_better)}"
+    )
+    return '"' + hashlib.blake2b(parts.encode(), digest_size=12).hexdigest() + '"'
+
+
 def challenge_board_json(request, slug: str, challenge: str):
     challenge, board, refused = _board_access(request, slug, challenge)
     if refused:
         return HttpResponse(status=403)
-    body = boards.as_json(challenge, board, _live(request, challenge, board))
-    return HttpResponse(body, content_type="application/json")
+    live = _live(request, challenge, board)
+    etag = _board_json_etag(challenge, board, live)
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        # A poller that has this version already: no body (the access check above still ran).
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(
+            boards.as_json(challenge, board, live), content_type="application/json"
+        )
+    response["ETag"] = etag
+    # Per viewer (the view depends on who asks), and always asked again: a freeze needs no new
+    # version, so no response may be reused without this check.
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @login_required
