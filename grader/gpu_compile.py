@@ -20,6 +20,7 @@ import inspect
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import textwrap
@@ -209,6 +210,16 @@ def compile_kernels(
     return checks
 
 
+_SERVERS: dict[str, subprocess.Popen] = {}
+
+
+def _stop(python: str) -> None:
+    child = _SERVERS.pop(python, None)
+    if child is not None:
+        child.kill()
+        child.wait()
+
+
 def _run_child(specs: list[dict], cc: list[int], timeout: float, python: str) -> list[CompileCheck]:
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["NUMBA_DISABLE_PERFORMANCE_WARNINGS"] = "1"
@@ -230,22 +241,24 @@ def _run_child(specs: list[dict], cc: list[int], timeout: float, python: str) ->
         return [CompileCheck(TOOL_HEURISTIC, why_fallback=why) for _ in specs]
 
     try:
-        done = subprocess.run(
-            [python, "-c", CHILD],
-            input=json.dumps({"cc": cc, "kernels": specs}),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return unavailable(f"the compiler did not answer: {exc}")
-    try:
-        answer = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return unavailable(f"the compiler failed: {tail[0]}")
+        child = _SERVERS.get(python)
+        if child is None or child.poll() is not None:
+            child = _SERVERS[python] = subprocess.Popen(
+                [python, "-c", CHILD],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
+        child.stdin.write(json.dumps({"cc": cc, "kernels": specs}) + "\n")
+        child.stdin.flush()
+        ready, _, _ = select.select([child.stdout], [], [], timeout)
+        line = child.stdout.readline() if ready else ""
+        answer = json.loads(line)
+    except (OSError, ValueError) as exc:
+        _stop(python)
+        return unavailable(f"the compiler did not answer: {exc or 'no answer in time'}")
     if answer["status"] == "unavailable":
         return unavailable(answer["why"])
     checks = []
@@ -347,11 +360,11 @@ def _line_of(flat: str, source_lines: dict[int, str]) -> int | None:
 CHILD = r"""
 import ast, json, sys, types, importlib
 
-def main():
-    payload = json.loads(sys.stdin.read())
-    import os, site
-    for path in json.loads(os.environ.get("KERNELCAMP_SITE_DIRS", "[]")):
-        site.addsitedir(path)
+import os, site
+for path in json.loads(os.environ.get("KERNELCAMP_SITE_DIRS", "[]")):
+    site.addsitedir(path)
+
+def main(payload):
     try:
         import numpy as np
         import numba
@@ -452,5 +465,12 @@ def main():
 
     return {"status": "done", "results": [compile_one(item) for item in payload["kernels"]]}
 
-print(json.dumps(main()))
+# One request per line, one answer per line: the caller keeps this process for its next kernel,
+# so numba-cuda and NVVM load once per notebook, not once per kernel.
+for line in sys.stdin:
+    try:
+        answer = main(json.loads(line))
+    except Exception as exc:
+        answer = {"status": "unavailable", "why": f"the compiler failed: {type(exc).__name__}: {exc}"}
+    print(json.dumps(answer), flush=True)
 """
