@@ -24,6 +24,10 @@ say "Loading demo data"
 HUB_PORT="${KC_HUB_PORT:-8001}"
 export KC_HUB_PORT="$HUB_PORT" KC_SITE_URL="${KC_SITE_URL:-http://$HOST:$PORT}"
 export KC_HUB_URL="${KC_HUB_URL:-http://$HOST:$HUB_PORT}" KC_HUB_DATA_DIR="${KC_HUB_DATA_DIR:-${KC_DATA_DIR:-$REPO/var}/hub}"
+# The site talks to the hub's own API port, not through the proxy: the PyPI proxy cuts a response
+# off after its timeout and passes it on only when complete, so a spawn's progress stream would
+# arrive at the end, or never (docs/sessions.md).
+export KC_HUB_API_URL="${KC_HUB_API_URL:-http://${KC_HUB_IP:-127.0.0.1}:${KC_HUB_INTERNAL_PORT:-8081}/hub/api}"
 mkdir -p "$KC_HUB_DATA_DIR" && chmod 700 "$KC_HUB_DATA_DIR"
 TOKEN_FILE="$KC_HUB_DATA_DIR/site-api-token"
 [ -s "$TOKEN_FILE" ] || (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > "$TOKEN_FILE")
@@ -55,16 +59,44 @@ signal_all() {
   done
   return 1
 }
+# descendants PID...: every process below these, children first listed after their parent. The hub
+# starts its proxy and its services in sessions of their own, so a signal to its process group
+# misses them; they are collected before anything stops, while they are still its children.
+descendants() {
+  local pid kids
+  for pid in "$@"; do
+    kids=$(ps -o pid= --ppid "$pid" 2>/dev/null | tr -d ' ' | tr '\n' ' ')
+    if [ -n "$kids" ]; then
+      echo "$kids"
+      # shellcheck disable=SC2086
+      descendants $kids
+    fi
+  done
+}
 cleanup() {
   local status=$?
   trap - INT TERM EXIT
   say "Stopping"
+  local leftovers=()
+  # shellcheck disable=SC2207
+  leftovers=($(descendants "${pids[@]}"))
   timeout 90 .venv/bin/python manage.py stop_sessions || true
   # A worker finishes the task in hand on the first TERM, but scoring a challenge entry can take a
   # minute: a second TERM makes it give the task up (its lease runs out and the next start queues
   # it again, docs/challenges.md), and KILL ends whatever is still left.
   signal_all TERM 15 || { say "Waiting for workers to give up their tasks"; signal_all TERM 10; } \
     || signal_all KILL 5 group || true
+  # Whatever the services started and left behind (the hub's proxy and idle culler when the hub
+  # was killed mid-cleanup) would keep the ports: it goes too.
+  local pid
+  for pid in "${leftovers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 10); do
+    alive=0
+    for pid in "${leftovers[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  for pid in "${leftovers[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   exit "$status"
 }
