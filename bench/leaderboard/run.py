@@ -351,6 +351,9 @@ def main() -> int:  # noqa: C901 - one linear script
     parser.add_argument(
         "--database-url", help="an already migrated, empty database (the smoke test's)"
     )
+    parser.add_argument(
+        "--db-conn-max-age", help="KC_DB_CONN_MAX_AGE for the server (A/B: 0 connects per request)"
+    )
     args = parser.parse_args()
     if args.tiny:
         args.teams, args.entries, args.duration, args.rate = 4, 200, 2.0, 20.0
@@ -363,6 +366,8 @@ def main() -> int:  # noqa: C901 - one linear script
     env = site_env(data_dir, args.port)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
+    if args.db_conn_max_age is not None:
+        env["KC_DB_CONN_MAX_AGE"] = args.db_conn_max_age
     log = data_dir / "gunicorn.log"
     args.out.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
