@@ -222,13 +222,8 @@ def test_round_three_is_held(source01, code):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="notebooks/cuda-numba/01 computes the expected value from the kernel's input after "
-    "the launch: a kernel writing NaN into input and output passes assert_allclose (7/10, no "
-    "construct for any grader layer to see); the course's tests must take the expected value "
-    "(or a copy of the input) before the launch",
-    strict=False,
-)
 def test_nan_written_into_the_inputs_earns_nothing(worker, source01):
+    # The course's tests take the expected value before the launch: NaN written into the input
+    # as well as the output no longer passes assert_allclose (7/10 before).
     r = worker.grade(source01, fixture_bytes("cheat_h2_nan_into_inputs"), name="nan.ipynb")
     assert r.score == 0, [(c.grade_id, c.points) for c in r.cells]
