@@ -375,3 +375,20 @@ MUTANTS[NB12] = [
         ("test-hist-shared",),
     ),
 ]
+
+NB10 = "cuda-numba/10-ufuncs-and-device-functions.ipynb"
+
+# NumPy's ufuncs on single values: the simulator runs them and the static reading takes them for
+# scalar math, but numba-cuda refuses them in a GPU build (only the math module's work there).
+SOFTPLUS_DEV_NP_SCALARS = """@cuda.jit(device=True)
+def softplus_dev(x):
+    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
+"""
+
+MUTANTS[NB10] = [
+    Mutant(
+        "softplus_dev with np.exp and np.log1p on single values (no GPU build)",
+        {"softplus-dev": SOFTPLUS_DEV_NP_SCALARS},
+        ("test-softplus-device", "test-fused"),
+    ),
+]
