@@ -13,6 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Event
 from teams.models import Team
 
+#: How a predictions challenge's metric reads on a page (the manifest names it in snake case).
+METRIC_LABELS = {
+    "accuracy": _("accuracy"),
+    "macro_f1": _("macro-F1"),
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "log_loss": _("log-loss"),
+    "roc_auc": "ROC AUC",
+}
+
 
 class Challenge(models.Model):
     """A challenge folder (`challenges/<slug>/`) published to one event. The folder is kept
@@ -70,6 +80,11 @@ class Challenge(models.Model):
     public_board = models.BooleanField(
         _("public board visible to anyone"), default=True, help_text=_("Even without signing in.")
     )
+
+    @property
+    def metric_label(self) -> str:
+        return str(METRIC_LABELS.get(self.metric, self.metric))
+
     #: Raised in every transaction that changes what a board shows; rendered boards are cached
     #: under it, so a page never recomputes a board.
     board_version = models.PositiveIntegerField(default=0)
