@@ -148,10 +148,45 @@ _KO_PATTERNS: list[tuple[str, str]] = [
     (r"stopped by the grader", "채점기가 멈췄습니다"),
 ]
 _KO = [(re.compile(f"(?s){pattern}"), template) for pattern, template in _KO_PATTERNS]
+
+#: Why each construct of the AST policy holds points (``policy_rules.WHY``), in Korean; a policy
+#: reason reads "cell N, line L: `code` uses 'name': why [construct]".
+WHY_KO = {
+    "dynamic-attribute": "실행 중에 계산한 이름으로 속성에 접근합니다. 어떤 검사도 이를 확인할 수 없습니다",
+    "dynamic-namespace": "네임스페이스를 딕셔너리로 읽거나 씁니다 (globals, vars, __dict__)",
+    "dynamic-code": "실행 중에 만든 코드를 실행합니다 (exec/eval/compile). 어떤 검사도 이를 확인할 수 없습니다",
+    "frames": "테스트의 값과 소스가 있는 스택 프레임이나 트레이스백에 접근합니다",
+    "shell": "테스트를 실행하는 IPython 셸이나 커널에 접근합니다",
+    "input-history": "테스트의 소스(숨은 테스트 포함)가 담긴 입력 기록을 읽습니다",
+    "import-machinery": "import 장치나 builtins 모듈을 바꾸거나 우회합니다",
+    "unknown-module": "설치되지 않은 모듈을 가져옵니다 (제출물이 쓴 파일일 수 있습니다)",
+    "result-type": "비교나 변환으로 테스트를 통과시킬 수 있는 타입을 정의합니다",
+    "dunder": "인터프리터 내부에 닿는 특수 속성을 씁니다",
+    "monkeypatch": "모듈(또는 테스트가 호출하는 이름)에 값을 넣어 테스트가 실행하는 것을 바꿉니다",
+    "rebind": "주어진 코드나 테스트가 의존하는 이름을 다시 바인딩합니다",
+    "native-code": "인터프리터의 메모리를 고쳐 쓸 수 있는 네이티브 코드를 불러옵니다",
+    "signals": "테스트를 중단하거나 바꿀 수 있는 시그널 핸들러를 설치합니다",
+    "concurrency": "테스트와 동시에 코드를 실행합니다 (스레드, 프로세스, 이벤트 루프, 훅)",
+    "processes": "프로세스를 시작하거나 시그널을 보냅니다",
+    "magic": "커널이나 입력 기록에 닿을 수 있는 IPython 매직이나 셸 명령을 씁니다",
+    "serialization": "객체를 역직렬화합니다. 이름으로 아무 함수나 호출할 수 있습니다",
+    "unchecked": "너무 깊게 중첩되어 정책이 검사할 수 없습니다",
+    "test-namespace": "테스트가 실행되는 동안 테스트만 설정하는 변수(숨은 테스트 포함)를 읽습니다",
+}
+_POLICY_HIT = re.compile(
+    r"(?s)cell (?P<cell>\d+), line (?P<line>\d+): (?P<code>`.*`) uses (?P<name>.+?): "
+    r"(?P<why>[^\[]+) \[(?P<construct>[a-z-]+)\]"
+)
 _FRAGMENT_SEPARATOR = re.compile(r"(; |\n)")
 
 
 def _fragment_ko(fragment: str) -> str | None:
+    hit = _POLICY_HIT.fullmatch(fragment)
+    if hit is not None and hit["construct"] in WHY_KO:
+        return (
+            f"셀 {hit['cell']}, {hit['line']}행: {hit['code']}에서 {hit['name']} 사용: "
+            f"{WHY_KO[hit['construct']]} [{hit['construct']}]"
+        )
     for pattern, template in _KO:
         match = pattern.fullmatch(fragment)
         if match is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader import messages
 from grader import result as R
 from grader.feedback import summary_html
 from grader.messages import is_translated, translate
@@ -52,3 +53,15 @@ def test_every_message_of_a_real_run_is_translated(worker, source, fixture):
             continue  # the submission's own error text
         assert is_translated(cell.message), (cell.grade_id, cell.message)
         assert translate(cell.message, "ko") != cell.message
+
+
+def test_every_policy_reason_reads_in_korean():
+    from grader.policy_rules import WHY
+
+    assert set(WHY) == set(messages.WHY_KO)  # a construct added to the policy gets its Korean
+    for construct, why in WHY.items():
+        reason = f"cell 3, line 2: `x = f(y)` uses 'f': {why} [{construct}]"
+        korean = messages.translate(reason, "ko")
+        assert korean.startswith("셀 3, 2행: `x = f(y)`에서 'f' 사용: "), korean
+        assert korean.endswith(f"{messages.WHY_KO[construct]} [{construct}]"), korean
+        assert messages.translate(reason, "en") == reason
