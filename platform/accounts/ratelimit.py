@@ -70,8 +70,12 @@ def submission_refusal(user, cohort, assignment_slug: str) -> str | None:
         return None
     limit = settings.KC_SUBMISSIONS_PER_MINUTE
     return ngettext(
-        "You submitted this assignment %(n)d time in the last minute, the most allowed. %(wait)s",
-        "You submitted this assignment %(n)d times in the last minute, the most allowed. %(wait)s",
+        # Refused files count too: the limit is on hand-ins, so a loop of bad files cannot
+        # keep a grader busy checking them.
+        "You handed in a file for this assignment %(n)d time in the last minute (refused files "
+        "count too), the most allowed. %(wait)s",
+        "You handed in a file for this assignment %(n)d times in the last minute (refused files "
+        "count too), the most allowed. %(wait)s",
         limit,
     ) % {"n": limit, "wait": wait_message(wait)}
 
