@@ -15,6 +15,7 @@ from grader.source import make_release, notebook_bytes
 from .mutants import Mutant
 from .mutants.cuda_numba import MUTANTS as CUDA_MUTANTS
 from .mutants.cuda_numba_host_work import MUTANTS as CUDA_HOST_WORK_MUTANTS
+from .mutants.cuda_numba_inputs import MUTANTS as CUDA_INPUTS_MUTANTS
 from .mutants.pytorch_gpu import MUTANTS as TORCH_MUTANTS
 from .test_courses import source_of
 
@@ -28,7 +29,7 @@ def merged(*suites: dict[str, list[Mutant]]) -> dict[str, list[Mutant]]:
     return out
 
 
-ALL_MUTANTS = merged(CUDA_MUTANTS, CUDA_HOST_WORK_MUTANTS, TORCH_MUTANTS)
+ALL_MUTANTS = merged(CUDA_MUTANTS, CUDA_HOST_WORK_MUTANTS, CUDA_INPUTS_MUTANTS, TORCH_MUTANTS)
 
 
 def batches(mutants: list[Mutant]) -> list[list[Mutant]]:
