@@ -204,6 +204,26 @@ def test_notebooks_ship_this_module_as_their_gpu_compile_cell():
     assert {name for name, text in shipped.items() if text != module} == set()
 
 
+def test_every_statically_checked_kernel_is_also_compiled():
+    """A test cell that reads a kernel with device_code_problems also compiles one for a GPU
+    (and its notebook carries the gpu-compile cell): the static reading alone lets np.exp on
+    single values through. Notebook 10's ufunc test reads a plain function, which the GPU
+    build reaches through probe_softplus."""
+    unchecked, no_cell = [], []
+    for path in sorted((REPO / "notebooks").glob("*/*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in cells]
+        for grade_id, cell in zip(ids, cells, strict=True):
+            source = "".join(cell["source"])
+            if grade_id in ("race-checker", "kernel-checks", "gpu-compile", "test-softplus-ufunc"):
+                continue
+            if "device_code_problems(" in source and "compiles_for_gpu(" not in source:
+                unchecked.append(f"{path.name}:{grade_id}")
+            if "compiles_for_gpu(" in source and "gpu-compile" not in ids:
+                no_cell.append(path.name)
+    assert unchecked == [] and no_cell == []
+
+
 def test_notebook_18s_gpu_only_sections_skip_here_and_compile_for_a_gpu(capsys):
     """Profiling and warp shuffles run on a GPU only: under the simulator their cells say they
     are skipped, and their kernels (shuffles and lane ids included) compile for a GPU."""
