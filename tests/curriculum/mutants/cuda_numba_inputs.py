@@ -68,6 +68,17 @@ def softmax_rows_naive(x, out):
             out[row, j] = 1.0 / x.shape[1]
 """
 
+# the layer norm of zeros with gamma = beta = 0 is 0: so is every output
+LAYERNORM_ZEROES_INPUTS = """@cuda.jit
+def layernorm_rows(x, gamma, beta, eps, out):
+    row = cuda.blockIdx.x
+    for j in range(cuda.threadIdx.x, x.shape[1], TPB):
+        x[row, j] = 0.0
+        gamma[j] = 0.0
+        beta[j] = 0.0
+        out[row, j] = 0.0
+"""
+
 MUTANTS: dict[str, list[Mutant]] = {
     NB02: [
         Mutant(
@@ -109,6 +120,11 @@ MUTANTS: dict[str, list[Mutant]] = {
             "softmax_rows_naive zeroing its input and writing a uniform row",
             {"softmax-naive": SOFTMAX_ZEROES_INPUT},
             ("test-softmax-naive",),
+        ),
+        Mutant(
+            "layernorm_rows zeroing x, gamma, beta and out",
+            {"layernorm": LAYERNORM_ZEROES_INPUTS},
+            ("test-layernorm", "test-layernorm-edges"),
         ),
     ],
 }
