@@ -182,7 +182,7 @@ def test_predictions_hand_in_board_freeze_reveal_rescore_export(site, contest_wo
     scored_by_worker(Entry.objects.get(challenge=challenge, is_baseline=True).pk)
     site.open(base + "board/")
     site.text_in("#board", "Warp Drive")
-    site.text_in(".ranked-by", "macro_f1")
+    site.text_in(".ranked-by", "macro-F1")  # the metric in words, not the manifest's name
     site.driver.execute_script(NO_RELOAD)
     better = submit_entry(challenge, rival, predictions(0.1), "u.csv")
     scored_by_worker(better.pk)

@@ -89,11 +89,19 @@ def test_an_instructor_new_to_the_hub_gets_the_tools_and_a_student_cannot_ask_fo
 ):
     from compute import services
     from compute.models import HubSession
-    from learning.models import CourseStaff, Enrolment
+    from learning.models import Enrolment
     from tests.site.factories import make_user
 
     hub = hub_login  # the hub, with the site's OAuth application for it
-    instructor = CourseStaff.objects.get(course=cohort.course).user
+    # An instructor of this test's own: the hub keeps the accounts other tests opened there
+    # (the cohort's own instructor may already have a hub account, with its groups).
+    instructor = make_user("newteacher")
+    Enrolment.objects.create(
+        cohort=cohort,
+        user=instructor,
+        role=Enrolment.Role.INSTRUCTOR,
+        source=Enrolment.Source.MANUAL,
+    )
     name = instructor.username
     assert hub.api("GET", f"/users/{name}").status_code == 404  # never opened the hub
     # A student of this test's own: the hub keeps accounts and homes between tests (another
