@@ -4,6 +4,7 @@ tests/browser/test_run_command.py starts it, plus the bench's students in its da
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -116,7 +117,13 @@ class RunCommandStack:
             time.sleep(2)
         else:
             raise RuntimeError(f"could not add the students:\n{done.stderr[-3000:]}")
-        return [f"{prefix}{i:03d}" for i in range(1, count + 1)]
+        names = [f"{prefix}{i:03d}" for i in range(1, count + 1)]
+        for name in names:
+            # The Unix accounts (and their homes) outlive a run's data directory; a home keeps
+            # the notebooks an earlier run delivered, which the site would then submit instead
+            # of this run's release (refused when the course changed). Each run starts clean.
+            shutil.rmtree(Path("/home") / f"jupyter-{name}", ignore_errors=True)
+        return names
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
