@@ -123,8 +123,16 @@ def services_limit() -> int:
     return settings.KC_CONTEST_ENTRY_BYTES + 1
 
 
-def _board_kind(request) -> str:
-    board = request.GET.get("board", BoardRow.Board.PUBLIC)
+def default_board(challenge: Challenge) -> str:
+    """The board a link without `?board=` opens: the public one, and the private (final) one
+    once it is revealed (the public one is then a tab away)."""
+    if challenge.private_revealed_at is not None:
+        return BoardRow.Board.PRIVATE
+    return BoardRow.Board.PUBLIC
+
+
+def _board_kind(request, challenge: Challenge) -> str:
+    board = request.GET.get("board") or default_board(challenge)
     if board not in BoardRow.Board.values:
         raise Http404
     return board
@@ -132,7 +140,7 @@ def _board_kind(request) -> str:
 
 def _board_access(request, slug: str, challenge: str):
     challenge = get_challenge(slug, challenge)
-    board = _board_kind(request)
+    board = _board_kind(request, challenge)
     if not selectors.may_see_board(request.user, challenge, board):
         if not request.user.is_authenticated:
             from django.contrib.auth.views import redirect_to_login
