@@ -26,6 +26,10 @@ As a non-root user there is no bwrap view, no PID namespace and no tmpfs: a user
 namespace is tried, and limits apply.
 
 Exit codes 70-79 mean the jail could not be built; the parent reports them.
+
+It stays one file on purpose: bwrap binds only this file into the view (view.py), and exec mode
+re-runs this file's text with ``-c`` inside the jail under ``-I``, so a sibling module would be
+neither in the view before the jail nor on ``sys.path`` after it.
 """
 
 import ctypes
