@@ -1,5 +1,10 @@
 """Writes for teams: create, join by code, leave, and the organizer's merge, split and disband.
 
+A participant's solo contest entries, or a merged team's, become the team's in the same
+transaction (`contests.merging.entries_join_team`, Kaggle's team merge); a join it refuses (the
+entries together are more than one team may hand in) is refused whole. Leaving or a split takes no
+entries along.
+
 The one-team-per-person rule is the database's (`one_team_per_person_per_event`); the size limit
 is one conditional UPDATE on `Team.member_count`, like the cohort seat limit.
 """
@@ -55,6 +60,16 @@ def _add_member(team: Team, user, *, enforce_size: bool = True) -> TeamMembershi
     return membership
 
 
+def _entries_follow(team: Team, competitors: list[str], *, check_quota: bool = True) -> None:
+    """The joiners' contest entries at the event become the team's (contests owns how)."""
+    from contests.merging import MergeRefused, entries_join_team
+
+    try:
+        entries_join_team(team, competitors, check_quota=check_quota)
+    except MergeRefused as exc:
+        raise TeamError(str(exc)) from exc
+
+
 def _remove_member(membership: TeamMembership) -> None:
     Team.objects.filter(pk=membership.team_id).update(member_count=F("member_count") - 1)
     membership.delete()
@@ -72,6 +87,7 @@ def create_team(event: Event, user, name: str, *, now=None) -> Team:
         except IntegrityError as exc:
             raise TeamError(_("There is already a team called %(name)s.") % {"name": name}) from exc
         _add_member(team, user)
+        _entries_follow(team, [f"u{user.pk}"])
     return team
 
 
@@ -84,6 +100,7 @@ def join_team(user, code: str, *, now=None) -> Team:
     _check_may_change(team.event, user, now)
     with transaction.atomic():
         _add_member(team, user)
+        _entries_follow(team, [f"u{user.pk}"])
     return team
 
 
@@ -109,9 +126,14 @@ def disband_team(team: Team) -> None:
 @transaction.atomic
 def merge_teams(into: Team, other: Team) -> Team:
     """Move every member of `other` into `into` and remove `other`; organizers may go past the
-    size limit, deliberately."""
+    size limit, deliberately, and past the contest quotas (the merged team has what is left).
+    `other`'s contest entries, and any solo ones of either team's members, become `into`'s."""
     if into.pk == other.pk or into.event_id != other.event_id:
         raise TeamError(_("Pick two different teams of the same event."))
+    members = TeamMembership.objects.filter(team__in=[into, other]).values_list(
+        "user_id", flat=True
+    )
+    _entries_follow(into, [f"t{other.pk}", *(f"u{pk}" for pk in members)], check_quota=False)
     moved = TeamMembership.objects.filter(team=other).update(team=into)
     Team.objects.filter(pk=into.pk).update(member_count=F("member_count") + moved)
     other.delete()

@@ -1,0 +1,115 @@
+"""Entries follow their people into a team, as on Kaggle when teams merge.
+
+`teams.services` calls `entries_join_team` in the transaction that puts a participant in a team
+(create, join) or moves a whole team into another (the organizer's merge). For every challenge
+of the event, the joining competitors' entries (a solo participant's "u<id>", a merged team's
+"t<id>") become the team's: their `competitor` and `team` change, their quota usage is added to
+the team's, their board rows are removed, the team's rows are computed again and the board
+version is raised. Teams only ever see `MergeRefused`.
+
+The quota rule (docs/challenges.md, "Teams and entries"): a participant may not join a team when,
+on any challenge where both have handed in, the entries together are more than one team may hand
+in (`quota_total`); they would otherwise have handed in more than any team could. A day's usage
+is added up too, but never refuses: the team may simply have nothing left that day. An
+organizer's merge of two teams is not refused (organizers may go past limits, as with the team
+size); the merged team has what is left of the quota, or nothing.
+
+Leaving or being split off a team takes no entries along: they stay the team's.
+"""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from audit import record
+from contests.boards import refresh_rows
+from contests.models import BoardRow, Challenge, Entry, QuotaUsage
+from contests.services import bump_board
+
+
+class MergeRefused(ValueError):
+    """The entries together are more than one team may hand in; the message is the joiner's."""
+
+
+def _check_quota(challenge: Challenge, target: str, sources: list[str]) -> None:
+    used = dict(
+        QuotaUsage.objects.filter(
+            challenge=challenge, day__isnull=True, competitor__in=[target, *sources]
+        ).values_list("competitor", "used")
+    )
+    together = sum(used.values())
+    if sum(1 for n in used.values() if n) > 1 and together > challenge.quota_total:
+        raise MergeRefused(
+            _(
+                "Together you have handed in %(n)d entries for the challenge %(title)s, and a team"
+                " may hand in %(max)d: you cannot join this team."
+            )
+            % {"n": together, "title": challenge.title, "max": challenge.quota_total}
+        )
+
+
+def _keep_final_marks(challenge: Challenge, target: str, moving) -> None:
+    """The team's own final marks stay; the joiners' stay while there is room (newest first)."""
+    marked = list(
+        moving.filter(is_final=True).order_by("-created_at", "-pk").values_list("pk", flat=True)
+    )
+    if not marked:
+        return
+    kept = Entry.objects.filter(challenge=challenge, competitor=target, is_final=True).count()
+    room = max(0, challenge.max_final - kept)
+    Entry.objects.filter(pk__in=marked[room:]).update(is_final=False)
+
+
+def _move_quota(challenge: Challenge, target: str, sources: list[str]) -> None:
+    rows = QuotaUsage.objects.filter(challenge=challenge, competitor__in=sources)
+    for day, used in rows.values_list("day", "used"):
+        row, _created = QuotaUsage.objects.get_or_create(
+            challenge=challenge, competitor=target, day=day
+        )
+        QuotaUsage.objects.filter(pk=row.pk).update(used=F("used") + used)
+    rows.delete()
+
+
+def entries_join_team(team, competitors: list[str], *, check_quota: bool = True) -> int:
+    """Make `competitors`' entries at the team's event the team's. Call inside the transaction
+    that changes the membership; raises `MergeRefused` (before anything moves) when the quota
+    rule refuses. Returns how many entries moved."""
+    target = f"t{team.pk}"
+    sources = [c for c in dict.fromkeys(competitors) if c != target]
+    if not sources:
+        return 0
+    in_event = {"challenge__event_id": team.event_id, "competitor__in": sources}
+    ids = set(Entry.objects.filter(**in_event).values_list("challenge_id", flat=True))
+    ids |= set(QuotaUsage.objects.filter(**in_event).values_list("challenge_id", flat=True))
+    ids |= set(BoardRow.objects.filter(**in_event).values_list("challenge_id", flat=True))
+    if not ids:
+        return 0
+    # Locked in a fixed order: two joins into the same team, or a join racing a settings change,
+    # queue up here instead of summing stale quota rows.
+    challenges = list(
+        Challenge.objects.select_for_update()
+        .defer("bundle", "statement", "statement_ko", "manifest")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if check_quota:
+        for challenge in challenges:
+            _check_quota(challenge, target, sources)
+    moved = 0
+    for challenge in challenges:
+        moving = Entry.objects.filter(challenge=challenge, competitor__in=sources)
+        _keep_final_marks(challenge, target, moving)
+        moved += moving.update(competitor=target, team=team)
+        _move_quota(challenge, target, sources)
+        BoardRow.objects.filter(challenge=challenge, competitor__in=sources).delete()
+        refresh_rows(challenge, target)
+        bump_board(challenge)
+    record(
+        None,
+        "contests.entries_join_team",
+        team,
+        {"competitors": sources},
+        {"competitor": target, "entries": moved, "challenges": sorted(ids)},
+    )
+    return moved
