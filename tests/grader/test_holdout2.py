@@ -67,6 +67,31 @@ def _hits(source, name: str):
     return _source_policy(source).check(cells)
 
 
+#: The 30 attacks as written (26 for the policy, 4 sandbox probes from cheat_h2_sandbox.py):
+#: splitting or tidying the fixture module must keep every one of them.
+WRITTEN = {
+    "builtins_alias_exec", "builtins_alias_setattr", "inspect_alias_stack_shell",
+    "sys_alias_via_dataclasses", "threading_alias_thread", "logging_frame_pdb_locals",
+    "formatter_get_field_frames", "match_class_pattern_frames", "match_class_module_dict",
+    "typing_hints_eval", "singledispatch_register_eval", "timeit_string", "cprofile_run_string",
+    "bdb_run_string", "doctest_runs_examples", "pydoc_locate_shell", "pickle_via_numba_serialize",
+    "make_dataclass_built_dunder", "class_defines_unlisted_dunder", "reads_hidden_test_global",
+    "os_spawnvp", "queue_listener_thread", "stdout_session_forges_idle", "unicode_builtins_alias",
+    "lost_module_builtins", "numpy_load_pickle_file",
+}  # fmt: skip
+WRITTEN_SANDBOX = {
+    "finds_instructor_source", "reads_other_processes", "leaves_files_for_the_next",
+    "finds_files_of_the_previous",
+}  # fmt: skip
+
+
+def test_the_attack_set_is_the_one_written():
+    assert len(H2) == 30 and set(H2) == WRITTEN | WRITTEN_SANDBOX
+    assert set(SANDBOX) == WRITTEN_SANDBOX
+    assert all(H2[name] is SANDBOX[name] and not SANDBOX[name].flagged for name in SANDBOX)
+    assert all(SANDBOX[name].construct is None for name in SANDBOX)
+
+
 def test_the_holdout_covers_many_attacks():
     assert len(H2) >= 20
     assert {a.construct for a in H2.values()} >= {
