@@ -1,5 +1,5 @@
 """What a team reads about its entries on the challenge page: why one was refused (the code, what
-it means in the reader's language, the harness's own detail) and that a platform failure gave its
+it means and the harness's own detail, both in the reader's language) and that a platform failure gave its
 entry back. The browser journey (tests/browser/test_predictions_journey.py) walks the same path."""
 
 from html import escape
@@ -63,7 +63,10 @@ def test_the_reason_reads_in_korean():
     User.objects.filter(pk=entries["wrong"].user_id).update(language="ko")
     page = client.get(url).content.decode()
     wrong = _row(page, entries["wrong"].pk)
-    assert "테스트 세트의 모든 id에 행이 있어야 합니다." in wrong and escape(DETAIL) in wrong
+    assert "테스트 세트의 모든 id에 행이 있어야 합니다." in wrong
+    # The harness's own sentence reads in Korean too, with the ids it quoted as they were.
+    assert escape("테스트 세트의 id 1900개에 예측이 없습니다. 예: '103949'") in wrong
+    assert escape(DETAIL) not in wrong
     assert "제출 횟수에 넣지 않습니다" in _row(page, entries["broken"].pk)
     entry_page = client.get(reverse("entry-detail", args=[entries["wrong"].pk])).content.decode()
     assert "테스트 세트의 모든 id에 행이 있어야 합니다." in entry_page
