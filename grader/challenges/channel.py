@@ -58,6 +58,15 @@ class CallRecord:
     call_cpu_s: float = 0.0
 
 
+@dataclass
+class NullRecord:
+    """One null call (the runner answers without calling the entry) as the parent saw it: the
+    channel's own round trip, and the CPU seconds the child's processes used in it."""
+
+    wall_s: float
+    cpu_s: float
+
+
 class Child:
     """One sandboxed interpreter running one piece of code (an entry or the reference)."""
 
@@ -80,6 +89,9 @@ class Child:
         self.tampered: list[str] = []
         self._last_end_cpu: float | None = None
         self._last_end_wall: float | None = None
+        #: Idle time already seen before a null call since the last call (a null call is neither
+        #: idle time nor part of a call: it is accounted for by its own record).
+        self._idle_cpu = self._idle_wall = 0.0
         try:
             self._exec_runner(startup_timeout)
             socket.send_fds(self.sock, [b"M"], [self.memfd])
@@ -227,10 +239,8 @@ class Child:
         # Copied at once: whatever the child writes to its memory later changes nothing here.
         output = self._output(reply, offset)
         cpu_end = self.cpu_seconds()
-        idle_cpu = idle_wall = 0.0
-        if self._last_end_cpu is not None:
-            idle_cpu = max(0.0, cpu_start - self._last_end_cpu)
-            idle_wall = max(0.0, start - self._last_end_wall)
+        idle_cpu, idle_wall = self._idle_since_last(cpu_start, start)
+        self._idle_cpu = self._idle_wall = 0.0
         self._last_end_cpu, self._last_end_wall = cpu_end, time.perf_counter()
         self.tampered = sorted(set(self.tampered) | set(reply.get("tampered") or []))
         reported = reply.get("t")
@@ -240,6 +250,33 @@ class Child:
             wall, float(reported), output, idle_cpu, idle_wall, self.threads(), main_cpu,
             max(0.0, cpu_end - cpu_start),
         )  # fmt: skip
+
+    def null_call(self, timeout: float) -> NullRecord:
+        """Time one request that the runner answers without calling the entry: the channel's
+        round trip (both wake-ups, the framing, the runner's loop) with no work in it."""
+        self.refuse_unasked_bytes()
+        cpu_start = self.cpu_seconds()
+        start = time.perf_counter()
+        self._send({"null": True})
+        reply = self._receive(timeout)
+        wall = time.perf_counter() - start
+        cpu_end = self.cpu_seconds()
+        if reply.get("ok") is not True or reply.get("null") is not True:
+            raise ChildFailed("channel-forged", "a reply to a null call that is not the runner's")
+        self.tampered = sorted(set(self.tampered) | set(reply.get("tampered") or []))
+        idle_cpu, idle_wall = self._idle_since_last(cpu_start, start)
+        self._idle_cpu, self._idle_wall = idle_cpu, idle_wall
+        self._last_end_cpu, self._last_end_wall = cpu_end, time.perf_counter()
+        return NullRecord(wall, max(0.0, cpu_end - cpu_start))
+
+    def _idle_since_last(self, cpu_now: float, wall_now: float) -> tuple[float, float]:
+        """CPU and wall seconds between the last call's end and now, null calls left out."""
+        if self._last_end_cpu is None:
+            return 0.0, 0.0
+        return (
+            self._idle_cpu + max(0.0, cpu_now - self._last_end_cpu),
+            self._idle_wall + max(0.0, wall_now - self._last_end_wall),
+        )
 
     def _output(self, reply: dict, offset: int) -> np.ndarray:
         if not reply.get("ok"):

@@ -4,6 +4,8 @@ child, on inputs made fresh in the parent for every call, and decides whether it
 One series per (shape, seed set): warm-up calls, a repeat probe (a fresh input, the same input
 again, a perturbed copy), then paired timed calls (reference and entry on the same fresh input,
 in alternating order) until both series' standard error is under 0.5 % of the mean or a cap.
+Each pair is preceded by a null call to each child; on a CPU the times scored are the parent's
+clock less the channel's round trip those measured (``calibration.py``).
 The score is the geometric mean, in log space, of reference median / entry median. See
 docs/challenges.md, "Scoring harness", for the threat model.
 """
@@ -20,10 +22,12 @@ import numpy as np
 
 from ..device import SIMULATOR, Device, resolve_device
 from ..sandbox import SandboxError
-from .channel import CallRecord, Child, ChildFailed, child_limits, make_sandbox
+from .calibration import Calibration, calibrate, corrected, null_work_s, slow_null_call
+from .channel import CallRecord, Child, ChildFailed, NullRecord, child_limits, make_sandbox
 from .result import (
     EXIT_BAD_CHALLENGE,
     FASTER_THAN_ROOFLINE,
+    SLOW_NULL_CALL,
     TOO_FAST,
     ScoreResult,
     Timing,
@@ -123,12 +127,29 @@ class Harness:
         return min(left, max(self.rules.min_call_timeout_s, 50 * statistics.median(reference_wall)))
 
     def pair(
-        self, inputs, capacity: int, reference_wall: list[float], entry_first: bool = False
+        self,
+        inputs,
+        capacity: int,
+        reference_wall: list[float],
+        entry_first: bool = False,
+        nulls: tuple[list[NullRecord], list[NullRecord]] | None = None,
     ) -> tuple[CallRecord, CallRecord]:
-        """The reference and the entry on the same inputs; the entry's output checked."""
+        """The reference and the entry on the same inputs; the entry's output checked. With
+        ``nulls`` (the reference's list, the entry's), a null call to each child first, before
+        any input of this pair is written to either child's memory."""
         timeout = self._timeout(reference_wall)
         records: dict[str, CallRecord] = {}
-        for role in ("entry", "reference") if entry_first else ("reference", "entry"):
+        order = ("entry", "reference") if entry_first else ("reference", "entry")
+        for role in order if nulls is not None else ():
+            child = self.entry if role == "entry" else self.reference
+            try:
+                record = child.null_call(timeout)
+            except ChildFailed as exc:
+                if role == "reference":
+                    raise ReferenceFailed(f"the reference failed: {exc.reason}") from None
+                raise
+            nulls[role == "entry"].append(record)
+        for role in order:
             child = self.entry if role == "entry" else self.reference
             try:
                 records[role] = child.call(inputs, capacity, timeout, self.flush)
@@ -158,8 +179,9 @@ class Harness:
         capacity = sum(a.nbytes for a in first) * rules.output_factor + 4096
         ref_wall: list[float] = []
         ref, ent = SeriesRecord(), SeriesRecord()
+        nulls: tuple[list[NullRecord], list[NullRecord]] = ([], [])
         for number in range(rules.warmup):
-            r, e = self.pair(first if number == 0 else fresh(), capacity, ref_wall)
+            r, e = self.pair(first if number == 0 else fresh(), capacity, ref_wall, nulls=nulls)
             if number:  # the first call compiles: neither its time nor its gap says anything
                 ref.settled.append(r)
                 ent.settled.append(e)
@@ -168,20 +190,23 @@ class Harness:
             inputs = fresh()
             for bucket in ("fresh", "repeat", "settled"):
                 r, e = self.pair(inputs if bucket != "settled" else perturbed(inputs, self.rng),
-                                 capacity, ref_wall)  # fmt: skip
+                                 capacity, ref_wall, nulls=nulls)  # fmt: skip
                 getattr(ref, bucket).append(r)
                 getattr(ent, bucket).append(e)
                 ref_wall.append(r.wall_s)
         started = time.monotonic()
         while True:
-            r, e = self.pair(fresh(), capacity, ref_wall, entry_first=len(ent.timed) % 2 == 1)
+            r, e = self.pair(
+                fresh(), capacity, ref_wall, entry_first=len(ent.timed) % 2 == 1, nulls=nulls
+            )
             ref.timed.append(r)
             ent.timed.append(e)
             ref.settled.append(r)
             ent.settled.append(e)
             ref_wall.append(r.wall_s)
             n = len(ent.timed)
-            entry_times, reference_times = self._measure(ent.timed), self._measure(ref.timed)
+            calibration = calibrate(*nulls)
+            entry_times, reference_times = self._scored(ent.timed, ref.timed, calibration)
             sem = max(rel_sem(entry_times), rel_sem(reference_times))
             if n >= rules.max_runs or (n >= rules.min_runs and sem < rules.target_rel_sem):
                 break
@@ -189,12 +214,13 @@ class Harness:
                 break
         self.entry.refuse_unasked_bytes(wait=0.05)
         check_threads(ent.settled + ent.fresh + ent.repeat, self.baseline_threads)
-        check_idle_work(ent.settled + ent.fresh + ent.repeat)
+        check_idle_work(ent.settled + ent.fresh + ent.repeat, null_work_s(nulls[1], nulls[0]))
         check_clocks(
             ent.settled + ent.fresh + ent.repeat,
             ref.settled + ref.fresh + ref.repeat,
             # On a GPU the events miss work on other streams; the parent's clock does not.
             wall_gap=self.settings.device == "cuda",
+            entry_channel_s=calibration.entry_low_s,
         )
         check_repeats(ent.repeat, ent.fresh + ent.settled)
         entry_median = statistics.median(entry_times)
@@ -209,15 +235,27 @@ class Harness:
             rel_sem=sem,
             runs=n,
             entry_reported_median_s=statistics.median(c.reported_s for c in ent.timed),
+            channel_s=calibration.reference_median_s,
+            entry_channel_s=calibration.entry_median_s,
+            entry_null_call_s=calibration.entry_own_median_s,
+            uncorrected_speedup=statistics.median(c.wall_s for c in ref.timed)
+            / statistics.median(c.wall_s for c in ent.timed),
         )
         return timing, moved
 
-    def _measure(self, calls: list[CallRecord]) -> list[float]:
-        """The time that is scored: the parent's clock on a CPU; on a GPU the CUDA events,
-        which check_clocks holds against the parent's clock."""
+    def _scored(
+        self, entry: list[CallRecord], reference: list[CallRecord], calibration: Calibration
+    ) -> tuple[list[float], list[float]]:
+        """The times that are scored, the entry's and the reference's: on a CPU the parent's
+        clock less each child's channel overhead (the entry's capped by the reference's); on a
+        GPU the CUDA events, which check_clocks holds against the parent's clock."""
         if self.settings.device == "cuda":
-            return [max(c.reported_s, 1e-9) for c in calls]
-        return [c.wall_s for c in calls]
+            events = [[max(c.reported_s, 1e-9) for c in calls] for calls in (entry, reference)]
+            return events[0], events[1]
+        return (
+            [corrected(c, calibration.entry_median_s) for c in entry],
+            [corrected(c, calibration.reference_median_s) for c in reference],
+        )
 
     def correctness_only(self, shape: dict, seeds: tuple[int, ...]) -> None:
         """Under the CUDA simulator: every seed once, checked, nothing timed."""
@@ -335,6 +373,8 @@ class KernelScorer:
         )
         if any(t.speedup > self.spec.kernel.max_speedup_flag for t in timings):
             result.flag(TOO_FAST)
+        if any(slow_null_call(t.entry_null_call_s, t.channel_s) for t in timings):
+            result.flag(SLOW_NULL_CALL)
         # No memory moves the bytes a call needs faster than this machine's copy bandwidth.
         if self.bandwidth and any(
             t.entry_median_s < moved / self.bandwidth for t, moved in measured

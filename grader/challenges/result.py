@@ -6,7 +6,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
-HARNESS_VERSION = 1
+#: 2: on a CPU the parent's clock less the channel's round trip (calibration.py).
+HARNESS_VERSION = 2
 
 SCORED = "scored"
 #: The entry's fault (wrong, crashed, too slow, a cheat): counts against a team's quota.
@@ -17,6 +18,8 @@ ERROR = "error"
 # Flags on a scored result: scored, but not ranked until an organizer reviews it.
 TOO_FAST = "too-fast"
 FASTER_THAN_ROOFLINE = "faster-than-roofline"
+#: The entry's null calls (answered without calling it) were much slower than the reference's.
+SLOW_NULL_CALL = "slow-null-call"
 
 EXIT_SCORED, EXIT_REJECTED, EXIT_BAD_CHALLENGE, EXIT_SANDBOX, EXIT_GRADER = 0, 3, 4, 5, 6
 
@@ -34,6 +37,13 @@ class Timing:
     runs: int
     #: The entry's own median time as its child reported it (cross-checked, never scored).
     entry_reported_median_s: float | None = None
+    #: The channel's round trip taken out of the parent's clock: the reference's median null
+    #: call, and the entry's (its own median null call capped by the reference's).
+    channel_s: float | None = None
+    entry_channel_s: float | None = None
+    #: For review: the entry's own median null call, and the parent's clock's speed-up as it was.
+    entry_null_call_s: float | None = None
+    uncorrected_speedup: float | None = None
 
 
 @dataclass

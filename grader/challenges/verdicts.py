@@ -74,9 +74,10 @@ def check_threads(timed: list[CallRecord], baseline: int) -> None:
         )
 
 
-def check_idle_work(timed: list[CallRecord]) -> None:
-    """Between calls the runner waits on its socket; CPU used then is work the timer misses."""
-    idle_cpu = sum(call.idle_cpu_s for call in timed)
+def check_idle_work(timed: list[CallRecord], null_work: float = 0.0) -> None:
+    """Between calls the runner waits on its socket; CPU used then is work the timer misses.
+    ``null_work``: CPU seconds the child used in its null calls beyond the reference's."""
+    idle_cpu = sum(call.idle_cpu_s for call in timed) + null_work
     idle_wall = sum(call.idle_wall_s for call in timed)
     # An honest runner blocked on its socket uses tens of microseconds per gap; a thread that
     # watches or computes uses what the machine gives it, which on a loaded machine is little.
@@ -89,18 +90,27 @@ def check_idle_work(timed: list[CallRecord]) -> None:
 
 
 def check_clocks(
-    entry: list[CallRecord], reference: list[CallRecord], wall_gap: bool = False
+    entry: list[CallRecord],
+    reference: list[CallRecord],
+    wall_gap: bool = False,
+    entry_channel_s: float = 0.0,
 ) -> None:
     """The child's own times against the parent's clock. The gap between them (the channel, the
     output copy) is the same work for the entry and the reference: an entry whose gap is far
     larger did work its own clock did not see, or replaced the clock. The smallest gap of each,
-    since a loaded machine only ever adds to it, while a cheat's gap is there on every call."""
+    since a loaded machine only ever adds to it, while a cheat's gap is there on every call.
+    ``entry_channel_s``: the entry's fastest null call (capped by the reference's), taken out of
+    the parent's clock first: no call's own round trip is faster, so an honest child's time
+    still fits in what is left."""
+    entry_channel = entry_channel_s
     for call in entry:
-        if call.reported_s > call.wall_s + CLOCK_SLACK_S or call.reported_s < 0:
+        wall = call.wall_s - entry_channel
+        if call.reported_s > wall + CLOCK_SLACK_S or call.reported_s < 0:
             raise Verdict(
                 "timer-disagrees",
                 f"the entry's clock said {call.reported_s * 1e3:.3f} ms for a call the grader "
-                f"timed at {call.wall_s * 1e3:.3f} ms",
+                f"timed at {call.wall_s * 1e3:.3f} ms, {entry_channel * 1e3:.3f} ms of which "
+                "its channel's round trip",
             )
     # The thread that called the entry used more CPU in the call than the entry's clock saw
     # (the runner's own work around the call, measured on the reference, aside). Only when the
@@ -118,6 +128,8 @@ def check_clocks(
         )
     if not wall_gap:  # on a CPU the checks above see all work; the wall clock adds only noise
         return
+    # Both gaps hold the same channel, so it is left in: taking it out of both would tighten a
+    # comparison that has not yet run on a GPU.
     gap_entry = min(c.wall_s - c.reported_s for c in entry)
     gap_reference = min(c.wall_s - c.reported_s for c in reference)
     wall_reference = min(c.wall_s for c in reference)

@@ -46,6 +46,12 @@ EXPECTED = {
     "slip_precompute_between_calls": {"work-outside-call"},
 }
 
+#: cheat file -> the flag it must raise: scored (it computes honestly), gains nothing, reviewed.
+FLAGGED = {
+    # Null calls answered late, so that more of each real call would be taken as the channel's.
+    "slip_slow_null_call": "slow-null-call",
+}
+
 
 @pytest.mark.parametrize(
     "name",
@@ -63,6 +69,20 @@ def test_a_cheat_does_not_score(horner_scorer, name):
     assert data["public"]["score"] is None and data["private"]["score"] is None
 
 
+@pytest.mark.parametrize("name", list(FLAGGED))
+def test_a_flagged_cheat_gains_nothing(horner_scorer, name):
+    result = horner_scorer.score(CHEATS / f"{name}.py")
+    assert result.status == "scored", (result.reason_code, result.reason)
+    assert FLAGGED[name] in result.flags and "too-fast" not in result.flags
+    for timing in result.timings:
+        # Its null calls were seen as slow, yet no more than the reference's channel was taken
+        # off its calls: the 40 ms it added are not subtracted.
+        assert timing.entry_null_call_s > 0.03
+        assert timing.entry_channel_s <= timing.channel_s < 0.03
+        # The reference's loop: nowhere near the too-fast flag, whatever the load.
+        assert 0.1 < timing.speedup < 10
+
+
 def test_every_cheat_file_has_a_test():
     files = {path.stem for path in CHEATS.glob("*.py")}
-    assert files == set(EXPECTED)
+    assert files == set(EXPECTED) | set(FLAGGED)

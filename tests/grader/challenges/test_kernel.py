@@ -19,10 +19,13 @@ def test_an_honest_entry_scores(horner_scorer):
         assert timing.runs >= 3 and timing.entry_median_s > 0 and timing.reference_median_s > 0
         # The same loop as the reference: nowhere near the too-fast flag, whatever the load.
         assert 0.1 < timing.speedup < 10
-    assert "too-fast" not in result.flags and "faster-than-roofline" not in result.flags
+        # The channel's round trip was measured in the run and taken out, the entry's capped.
+        assert 0 < timing.entry_channel_s <= timing.channel_s
+        assert timing.entry_null_call_s > 0 and timing.uncorrected_speedup > 0
+    assert not set(result.flags) & {"too-fast", "faster-than-roofline", "slow-null-call"}
     data = json.loads(result.to_json())
     assert data["public"]["score"] > 0 and data["private"]["score"] > 0
-    assert data["harness_version"] == 1 and "error_exit" not in data
+    assert data["harness_version"] == 2 and "error_exit" not in data
 
 
 def test_geometric_mean_cannot_underflow():
