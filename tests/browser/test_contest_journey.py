@@ -72,23 +72,14 @@ def sign_in_as(site, username: str) -> None:
 
 def test_hand_in_scored_board_freeze_reveal(site, contest_worker):
     from contests.models import Entry
-    from contests.publishing import publish_challenge
     from contests.services import submit_entry
     from django.db import transaction
 
-    from teams.services import create_team, join_team
-    from tests.site.contests.world import run_to_result, scored
-    from tests.site.factories import make_user
-    from tests.site.hackathon import hackathon, registered
+    from tests.site.contests.world import journey_world, run_to_result, scored
 
-    event = hackathon("kernel-race")
-    organizer = make_user("organizer")
-    event.roles.create(user=organizer, role="organizer")
-    hacker, mate, rival = registered(event, "hacker", "mate", "rival")
-    warp = create_team(event, hacker, "Warp Drive")
-    join_team(mate, warp.join_code)
-    create_team(event, rival, "Tile Masters")
-    challenge = publish_challenge("row-softmax", event).challenge
+    world = journey_world("kernel-race", "row-softmax", "Tile Masters")
+    event, challenge, warp = world["event"], world["challenge"], world["team"]
+    mate, rival = world["mate"], world["rival"]
     # The baseline and the rival's entry get recorded results here, so the worker has one
     # entry to score: the one handed in through the page.
     run_to_result(

@@ -101,19 +101,12 @@ def test_predictions_hand_in_board_freeze_reveal_rescore_export(site, contest_wo
     from django.db import transaction
 
     from accounts.models import User
-    from teams.services import create_team, join_team
-    from tests.site.contests.world import run_to_result, scored
-    from tests.site.factories import make_user
-    from tests.site.hackathon import hackathon, registered
+    from tests.site.contests.world import journey_world, run_to_result, scored
 
-    event = hackathon("churn-cup")
-    organizer = make_user("organizer")
-    event.roles.create(user=organizer, role="organizer")
-    hacker, mate, rival = registered(event, "hacker", "mate", "rival")
-    warp = create_team(event, hacker, "Warp Drive")
-    join_team(mate, warp.join_code)
-    ultra = create_team(event, rival, "+Ultra")  # a name a spreadsheet would take for a formula
-    challenge = publish_challenge("churn-predictions", event).challenge  # its baseline is queued
+    # The rival's team has a name a spreadsheet would take for a formula; the baseline is queued.
+    world = journey_world("churn-cup", "churn-predictions", "+Ultra")
+    event, challenge, warp, ultra = (world[k] for k in ("event", "challenge", "team", "rival_team"))
+    mate, rival = world["mate"], world["rival"]
     base = f"/events/{event.slug}/challenges/{challenge.slug}/"
 
     # A text file is refused at the door, by name; nothing is stored or counted.

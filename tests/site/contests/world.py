@@ -1,4 +1,5 @@
-"""Builders for contest tests: a hackathon with the tiny predictions challenge published."""
+"""Builders for contest tests: a hackathon with the tiny predictions challenge published
+(`contest_world`), and the browser journeys' hackathon with a bundled challenge (`journey_world`)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,33 @@ def contest_world(slug: str = "contest-hack") -> dict:
         "b2": b2,
         "solo": solo,
         **people,
+    }
+
+
+def journey_world(slug: str, challenge: str, rival_team: str) -> dict:
+    """The browser journeys' hackathon: an organizer, the team "Warp Drive" (hacker and mate), the
+    rival's team of one named `rival_team`, and the bundled `challenge` published to the event
+    (its baseline entry queued, not yet scored). The people keep plain names ("organizer",
+    "hacker", "mate", "rival"): a journey signs in as them."""
+    from contests.publishing import publish_challenge
+
+    from teams.services import create_team, join_team
+
+    event = hackathon(slug)
+    organizer = make_user("organizer")
+    event.roles.create(user=organizer, role="organizer")
+    hacker, mate, rival = registered(event, "hacker", "mate", "rival")
+    team = create_team(event, hacker, "Warp Drive")
+    join_team(mate, team.join_code)
+    return {
+        "event": event,
+        "organizer": organizer,
+        "hacker": hacker,
+        "mate": mate,
+        "rival": rival,
+        "team": team,
+        "rival_team": create_team(event, rival, rival_team),
+        "challenge": publish_challenge(challenge, event).challenge,
     }
 
 
