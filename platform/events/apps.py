@@ -7,4 +7,9 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from events import permissions  # noqa: F401  registers the rules with accounts.permissions
+        from events import (
+            permissions,  # noqa: F401  registers the rules with accounts.permissions
+            signals,
+        )
+
+        signals.connect()

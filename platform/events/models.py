@@ -9,7 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization, ProtectedCountersMixin, validate_time_zone
 
 
+def _first_content_version() -> int:
+    """Random, so an event made again under a reused id (tests roll back) never meets the cached
+    page parts of the one before it."""
+    import secrets
+
+    return secrets.randbits(62)
+
+
 class Event(ProtectedCountersMixin, models.Model):
+    # content_version changes only through UPDATE ... + 1 (events.signals), never a stale save.
+    protected_counters = ("seats_taken", "content_version")
+
     class RegistrationMode(models.TextChoices):
         OPEN = "open", _("Open to anyone signed in")
         INVITE = "invite", _("By invite code")
@@ -43,6 +54,10 @@ class Event(ProtectedCountersMixin, models.Model):
     )
     judges_per_project = models.PositiveIntegerField(_("judges per project"), default=2)
     results_published_at = models.DateTimeField(_("results published at"), null=True, blank=True)
+    # Raised whenever its phases, tracks, prizes, announcements or organization change, so the
+    # event page's cached parts (events.selectors.event_page_parts) are found again only while
+    # they are true; the event row is read on every event page anyway.
+    content_version = models.BigIntegerField(default=_first_content_version, editable=False)
 
     class Meta:
         ordering = ["-starts_at"]

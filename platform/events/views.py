@@ -36,16 +36,18 @@ def event_detail(request, slug: str):
     if not may_manage:
         # Only organizers see the participants; in the query, since they are most of the rows.
         roles = roles.exclude(role=EventRole.Role.PARTICIPANT)
+    parts = selectors.event_page_parts(event)
     return render(
         request,
         "events/event_detail.html",
         {
             "event": event,
+            "organization": parts.organization,
             "roles": roles,
-            "phases": selectors.phases_in_event_zone(event),
-            "announcements": event.announcements.all()[:20],
-            "tracks": event.tracks.all(),
-            "prizes": event.prizes.select_related("track"),
+            "phases": selectors.phase_rows(event, parts.phases),
+            "announcements": parts.announcements,
+            "tracks": parts.tracks,
+            "prizes": parts.prizes,
             "may_manage": may_manage,
             "may_judge": can(request.user, "event.judge", event),
             "may_participate": can(request.user, "event.participate", event),
