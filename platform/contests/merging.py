@@ -85,11 +85,24 @@ def entries_join_team(team, competitors: list[str], *, check_quota: bool = True)
     ids |= set(BoardRow.objects.filter(**in_event).values_list("challenge_id", flat=True))
     if not ids:
         return 0
-    # Locked in a fixed order: two joins into the same team, or a join racing a settings change,
-    # queue up here instead of summing stale quota rows.
+    # Locks in the order the scoring transaction takes them (entries, then quota rows, then the
+    # challenge's board version), so a score landing during the join waits instead of
+    # deadlocking on PostgreSQL; SQLite's IMMEDIATE transactions serialize both anyway.
+    mine = [target, *sources]
+    list(
+        Entry.objects.select_for_update()
+        .filter(challenge_id__in=ids, competitor__in=mine)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    list(
+        QuotaUsage.objects.select_for_update()
+        .filter(challenge_id__in=ids, competitor__in=mine)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     challenges = list(
-        Challenge.objects.select_for_update()
-        .defer("bundle", "statement", "statement_ko", "manifest")
+        Challenge.objects.defer("bundle", "statement", "statement_ko", "manifest")
         .filter(pk__in=ids)
         .order_by("pk")
     )
