@@ -121,8 +121,13 @@ def refresh_rows(challenge: Challenge, competitor: str, moment: datetime | None 
 
 def rebuild_board(challenge: Challenge) -> None:
     """Every row again from the entries (after a bulk load, or to repair): not for pages."""
+    # A team that was disbanded (or whose last member left) took its rows along; its entries
+    # keep "t<id>" without a team and stay off the board.
     competitors = (
-        Entry.objects.filter(challenge=challenge).values_list("competitor", flat=True).distinct()
+        Entry.objects.filter(challenge=challenge)
+        .exclude(competitor__startswith="t", team__isnull=True)
+        .values_list("competitor", flat=True)
+        .distinct()
     )
     for competitor in list(competitors):
         refresh_rows(challenge, competitor)

@@ -107,6 +107,10 @@ def submit_entry(challenge: Challenge, user, data: bytes, filename: str = "") ->
     day = event_day(challenge, now)
     with transaction.atomic():
         _take_quota(challenge, competitor, day)
+        if competitor_for(challenge, user)[0] != competitor:
+            # They joined (or left) a team since the look above: the entry would land beside
+            # the entries that just moved (contests.merging). Refused whole, quota included.
+            raise EntryError(_("Your team changed while you handed this in: hand it in again."))
         entry = Entry.objects.create(
             challenge=challenge,
             team_id=team_id,

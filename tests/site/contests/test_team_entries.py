@@ -167,3 +167,38 @@ def test_joining_a_team_elsewhere_leaves_other_events_entries_alone():
     join_team(other["solo"], world["team_a"].join_code)
     entry.refresh_from_db()
     assert entry.competitor == f"u{other['solo'].pk}"
+
+
+def test_a_hand_in_racing_a_join_is_refused_whole(monkeypatch):
+    world = contest_world()
+    challenge, solo, team = world["challenge"], world["solo"], world["team_a"]
+    real = services.competitor_for
+    looks = []
+
+    def looked_before_the_join(challenge, user):
+        looks.append(user)
+        answer = real(challenge, user)
+        if len(looks) == 1:
+            join_team(user, team.join_code)  # commits between the look and the hand-in
+        return answer
+
+    monkeypatch.setattr(services, "competitor_for", looked_before_the_join)
+    with pytest.raises(services.EntryError, match="Your team changed"):
+        services.submit_entry(challenge, solo, CSV, "p.csv")
+    assert not Entry.objects.filter(challenge=challenge, competitor=f"u{solo.pk}").exists()
+    assert used(challenge, f"u{solo.pk}") == {}
+    monkeypatch.undo()
+    assert services.submit_entry(challenge, solo, CSV, "p.csv").competitor == f"t{team.pk}"
+
+
+def test_a_disbanded_teams_entries_stay_off_the_board_when_it_is_rebuilt():
+    from teams.services import disband_team
+
+    world = contest_world()
+    challenge = world["challenge"]
+    hand_in(world, "a1", 0.7)
+    hand_in(world, "b1", 0.6)
+    disband_team(world["team_a"])
+    boards.rebuild_board(challenge)
+    competitors = [r[1] for r in rows(challenge) if r[1] != "baseline"]
+    assert competitors == [f"t{world['team_b'].pk}"]
