@@ -113,7 +113,7 @@ def main() -> int:
         for _ in range(args.requests):
             client.get(pages[page])
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("KC_PROFILE_SORT", "cumulative")).print_stats(45)
         return 0
 
     results: dict[str, dict] = {}
