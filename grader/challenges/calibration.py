@@ -1,11 +1,12 @@
 """The channel's own round trip, and the parent's clock with it taken out.
 
 The parent times a call from its request to the reply, so every time it measures holds the
-channel's round trip as well: both wake-ups, the framing, the runner's loop. The reference and
-the entry pay the same, which keeps the ranking but pulls every speed-up toward 1 (under load a
-0.95 ms call measured 5.5 ms). So each pair of calls is preceded by a null call to each child,
-which the runner answers without calling the entry, and a series' medians are taken of the
-parent's clock less the median null call.
+channel's round trip as well: both wake-ups, the framing, the runner's loop, the output written
+back. The reference and the entry pay the same, which keeps the ranking but pulls every
+speed-up toward 1 (under load a 0.95 ms call measured 5.5 ms). So each pair of calls is
+preceded by a null call to each child, which does all that but call the entry
+(``Child.null_call``), and a series' medians are taken of the parent's clock less the median
+null call.
 
 The child runs the entry's code, so it can answer its own null calls as slowly as it likes, to
 have more taken off its real calls. What is subtracted therefore never exceeds what the

@@ -92,6 +92,9 @@ class Child:
         #: Idle time already seen before a null call since the last call (a null call is neither
         #: idle time nor part of a call: it is accounted for by its own record).
         self._idle_cpu = self._idle_wall = 0.0
+        #: The last call's request and output size: a null call repeats them (``null_call``).
+        self._last_request: dict = {}
+        self._last_output_bytes = 0
         try:
             self._exec_runner(startup_timeout)
             socket.send_fds(self.sock, [b"M"], [self.memfd])
@@ -232,12 +235,14 @@ class Child:
         cpu_start = self.cpu_seconds()
         main_start = self.main_thread_cpu()
         start = time.perf_counter()
-        self._send({"inputs": layout, "out": [offset, out_capacity]})
+        request = {"inputs": layout, "out": [offset, out_capacity]}
+        self._send(request)
         reply = self._receive(timeout)
         wall = time.perf_counter() - start
         main_cpu = self.main_thread_cpu() - main_start
         # Copied at once: whatever the child writes to its memory later changes nothing here.
         output = self._output(reply, offset)
+        self._last_request, self._last_output_bytes = request, output.nbytes
         cpu_end = self.cpu_seconds()
         idle_cpu, idle_wall = self._idle_since_last(cpu_start, start)
         self._idle_cpu = self._idle_wall = 0.0
@@ -251,13 +256,17 @@ class Child:
             max(0.0, cpu_end - cpu_start),
         )  # fmt: skip
 
-    def null_call(self, timeout: float) -> NullRecord:
-        """Time one request that the runner answers without calling the entry: the channel's
-        round trip (both wake-ups, the framing, the runner's loop) with no work in it."""
+    def null_call(self, timeout: float, flush: np.ndarray | None) -> NullRecord:
+        """Time one request that the runner answers without calling the entry: all a call costs
+        around the entry (both wake-ups, the framing, the runner's loop, the last call's arrays
+        viewed and as many bytes written to the output's place as its output had), after the
+        same cache flush as a call. No input is written: the last call's stay in the memory."""
+        if flush is not None:
+            flush += 1
         self.refuse_unasked_bytes()
         cpu_start = self.cpu_seconds()
         start = time.perf_counter()
-        self._send({"null": True})
+        self._send({**self._last_request, "null": True, "echo": self._last_output_bytes})
         reply = self._receive(timeout)
         wall = time.perf_counter() - start
         cpu_end = self.cpu_seconds()

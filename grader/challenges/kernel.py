@@ -143,7 +143,7 @@ class Harness:
         for role in order if nulls is not None else ():
             child = self.entry if role == "entry" else self.reference
             try:
-                record = child.null_call(timeout)
+                record = child.null_call(timeout, self.flush)
             except ChildFailed as exc:
                 if role == "reference":
                     raise ReferenceFailed(f"the reference failed: {exc.reason}") from None

@@ -9,8 +9,8 @@ well-known functions were replaced) is only cross-checked against what the paren
 
 Messages are 4-byte big-endian length + JSON. The first message carries the shared-memory
 descriptor (SCM_RIGHTS); inputs arrive in that memory, the output goes back in it. A null call
-(``{"null": true}``) is answered at once without calling the entry: the parent times it to learn
-the channel's own round trip (``calibration.py``).
+(``"null": true``, with the last call's request) is answered without calling the entry: the
+parent times it to learn the round trip of everything around the entry (``calibration.py``).
 """
 
 import json
@@ -208,6 +208,20 @@ def _call(message, memory, function, device):
     return {"ok": True, "dtype": output.dtype.str, "shape": list(output.shape), "t": seconds}
 
 
+def _null(message, memory):
+    """A null call: what a call does around the entry (the request's arrays viewed, as many
+    bytes as the last output written to the output's place), the entry not called."""
+    import numpy as np
+
+    for offset, dtype, shape in message.get("inputs", ()):
+        np.ndarray(tuple(shape), dtype=np.dtype(dtype), buffer=memory, offset=offset)
+    if message.get("out"):
+        out_offset, capacity = message["out"]
+        size = max(0, min(int(message.get("echo", 0)), capacity, len(memory) - out_offset))
+        np.ndarray((size,), dtype=np.uint8, buffer=memory, offset=out_offset).fill(0)
+    return {"ok": True, "null": True}
+
+
 def main():
     sock = socket.socket(fileno=int(sys.argv[1]))
     sys.path[:] = json.loads(sys.argv[2])
@@ -228,11 +242,10 @@ def main():
         except EOFError:
             return
         try:
-            reply = (
-                {"ok": True, "null": True}
-                if message.get("null")
-                else _call(message, memory, function, device)
-            )
+            if message.get("null"):
+                reply = _null(message, memory)
+            else:
+                reply = _call(message, memory, function, device)
         except MemoryError:
             reply = {"ok": False, "code": "out-of-memory", "error": "MemoryError"}
         except BaseException:  # noqa: BLE001

@@ -44,7 +44,7 @@ class FakeChild:
         return CallRecord(self.work + self.channel, self.report, output, 0.0, 0.0, 1, self.work,
                           self.work)  # fmt: skip
 
-    def null_call(self, timeout) -> NullRecord:
+    def null_call(self, timeout, flush) -> NullRecord:
         self.nulls += 1
         return NullRecord(self.null, 20e-6)
 
