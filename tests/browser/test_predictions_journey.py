@@ -284,9 +284,12 @@ def test_predictions_hand_in_board_freeze_reveal_rescore_export(site, contest_wo
     site.text_in("#reason", "missing-id")
     shoot(site, "rejected-entry-ko")
     for name, query, heading in [
-        ("public-ko", "", "공개 순위표"),
+        ("public-ko", "?board=public", "공개 순위표"),
         ("private-ko", "?board=private", "비공개 순위표"),
+        ("revealed-default-ko", "", "비공개 순위표"),  # after the reveal it opens on the private
     ]:
         site.open(base + "board/" + query)
         site.text_in("h1", heading)
+        if query == "?board=public":
+            assert "비공개" not in site.find("h1").text
         shoot(site, name)
