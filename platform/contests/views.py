@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,6 +36,9 @@ _STATEMENT_TAGS = {
 }  # fmt: skip
 
 
+_LEADING_TITLE = re.compile(r"\A\s*# [^\n]*\n")
+
+
 def _statement(challenge: Challenge):
     """The README in the reader's language, as Markdown with raw HTML escaped and an allow-list
     after it (the folder comes from the repository, but a page never trusts text)."""
@@ -43,7 +47,9 @@ def _statement(challenge: Challenge):
     from django.utils.safestring import mark_safe
 
     text = challenge.statement_ko if get_language() == "ko" and challenge.statement_ko else ""
-    html = mistune.create_markdown(escape=True, plugins=["table"])(text or challenge.statement)
+    # The README's own title ("# Row softmax") repeats the page's <h1>: left out.
+    text = _LEADING_TITLE.sub("", text or challenge.statement, count=1)
+    html = mistune.create_markdown(escape=True, plugins=["table"])(text)
     cleaned = bleach.clean(
         html, tags=_STATEMENT_TAGS, attributes={"a": ["href"]}, protocols=["https"], strip=True
     )

@@ -52,7 +52,9 @@ def event_page_parts(event: Event) -> EventPageParts:
     which every write to these parts raises (events.signals), in the row the page reads anyway."""
     from django.core.cache import cache
 
-    key = f"kc:event-parts:{event.pk}:{event.content_version}"
+    # The organization's id too: an event moved to another organization (the admin's event form)
+    # saves only the event row, which raises no content version.
+    key = f"kc:event-parts:{event.pk}:{event.content_version}:{event.organization_id}"
     parts = cache.get(key)
     if parts is None:
         parts = EventPageParts(
@@ -85,7 +87,8 @@ def latest_announcement(event: Event) -> Announcement | None:
 
 
 def open_for_registration(user, now: datetime | None = None):
-    """Open events whose registration phase is running and that the user has not joined."""
+    """Open events whose registration phase is running and that the user has not joined, nor
+    holds a role at (a judge or mentor finds the event under "Events", not offered to sign up)."""
     now = now or timezone.now()
     return (
         Event.objects.filter(
@@ -95,6 +98,7 @@ def open_for_registration(user, now: datetime | None = None):
             phases__ends_at__gt=now,
         )
         .exclude(registrations__user=user)
+        .exclude(roles__user=user)
         .distinct()
     )
 

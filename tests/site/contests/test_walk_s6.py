@@ -1,0 +1,89 @@
+"""Small holes found walking the demo hackathon in a browser as its users (session 6, task E)."""
+
+import re
+
+import pytest
+from contests.models import Challenge
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from tests.site.contests.world import contest_world
+from tests.site.hackathon import in_english  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(user, url: str, language: str = "en") -> str:
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    return client.get(url).content.decode()
+
+
+def test_a_board_says_seeds_for_a_kernel_challenge_and_rows_for_predictions():
+    """The board read "Scored on the public seeds or rows." whatever the challenge was."""
+    world = contest_world("walk6-board")
+    challenge, event = world["challenge"], world["event"]
+    url = reverse("challenge-board", args=[event.slug, challenge.slug])
+    page = _page(world["a1"], url)
+    assert "Scored on the public rows of the test set." in page
+    assert "seeds" not in page
+    private = _page(world["organizer"], url + "?board=private")
+    assert "Scored on the private rows of the test set." in private
+    Challenge.objects.filter(pk=challenge.pk).update(kind="kernel")
+    page = _page(world["a1"], url)
+    assert "Scored on the public seeds." in page and "rows" not in page
+    assert "공개 시드로 채점합니다." in _page(world["a1"], url, "ko")
+
+
+def test_the_tab_of_the_board_shown_is_marked_for_the_eye_too():
+    world = contest_world("walk6-tabs")
+    url = reverse("challenge-board", args=[world["event"].slug, world["challenge"].slug])
+    assert (
+        'href="/events/walk6-tabs/challenges/tiny-preds/board/?board=public" aria-current="page"'
+        in (_page(world["a1"], url))
+    )
+    from django.contrib.staticfiles import finders
+
+    css = open(finders.find("kernelcamp/site.css"), encoding="utf-8").read()
+    assert '.board-tabs a[aria-current="page"]' in css
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_statement_does_not_repeat_the_page_title(language):
+    """The README's own '# Title' made a second <h1> under the page's, saying the same."""
+    world = contest_world(f"walk6-title-{language}")
+    url = reverse("challenge-detail", args=[world["event"].slug, world["challenge"].slug])
+    page = _page(world["a1"], url, language)
+    assert len(re.findall(r"<h1[ >]", page)) == 1
+    assert "public/test.csv" in page  # the statement's text is still there
+
+
+def test_a_judge_or_mentor_is_not_offered_to_register_for_their_own_event():
+    world = contest_world("walk6-register")
+    for role in ("judge", "mentor", "organizer"):
+        page = _page(world[role], reverse("event-list"))
+        assert 'id="open-events"' not in page, role
+        assert "walk6-register" in page, role  # listed among their events
+
+
+def test_event_registration_reads_as_taking_part_in_korean_not_signing_up():
+    """ "Register" was "회원가입" (making an account) on the event list's button."""
+    from tests.site.factories import make_user
+
+    contest_world("walk6-ko-register")
+    newcomer = make_user("walk6-newcomer")
+    page = _page(newcomer, reverse("event-list"), "ko")
+    assert 'id="open-events"' in page and "참가 신청" in page
+    with translation.override("ko"):
+        assert (
+            translation.gettext("Register") == "회원가입"
+        )  # the site's sign-up link keeps its word
+
+
+def test_the_help_queue_columns_read_right_in_korean():
+    world = contest_world("walk6-help")
+    page = _page(world["mentor"], reverse("help-queue", args=["event", world["event"].slug]), "ko")
+    assert "<th>질문자</th><th>대기 시간</th>" in page
+    assert "수행자" not in page
