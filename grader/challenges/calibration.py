@@ -9,13 +9,14 @@ preceded by a null call to each child, which does all that but call the entry
 null call.
 
 The child runs the entry's code, so it can answer its own null calls as slowly as it likes, to
-have more taken off its real calls. What is subtracted therefore never exceeds what the
-reference's child (trusted code) measured in the same series: the entry's overhead is the
-smaller of its own median null call and the reference's. An entry whose null calls are much
-slower than the reference's is flagged for review (it gains nothing: the cap holds).
-A corrected time never falls below what the child's own clock saw of the call (an honest
-runner's time of the entry alone; a child can only raise its own time with it) nor below
-MIN_CALL_S.
+have more taken off its real calls. So what is taken off both children's calls is what the
+reference's child (trusted code) measured, interleaved with the entry's in the same series: the
+entry's own null calls never change its time. (The smaller of the two medians was tried: under
+load the two medians differ by more than a small kernel's time, and the minimum then always
+took less off the entry than off the reference.) An entry whose null calls are much slower
+than the reference's is flagged for review. A corrected time never falls below what the
+child's own clock saw of the call (an honest runner's time of the entry alone; a child can only
+raise its own time with it) nor below MIN_CALL_S.
 """
 
 from __future__ import annotations
@@ -40,16 +41,14 @@ NULL_CPU_SLACK_S = 1e-4
 
 @dataclass(frozen=True)
 class Calibration:
-    """What one series' null calls say. ``*_median_s`` is subtracted from the times that are
-    scored; ``*_low_s`` (the fastest null call, which no honest call's own overhead undercuts)
-    from the parent's clock before it is held against the child's clock, call by call."""
+    """What one series' null calls say. ``median_s`` (the reference's median null call) is taken
+    off both children's scored times; ``entry_low_s`` (the fastest null call of either child, which
+    no honest call's own round trip undercuts) off the parent's clock before it is held against
+    the entry's clock, call by call; ``entry_median_s`` is the entry's own, for the flag."""
 
-    reference_median_s: float = 0.0
-    entry_median_s: float = 0.0
-    reference_low_s: float = 0.0
+    median_s: float = 0.0
     entry_low_s: float = 0.0
-    #: The entry's own median null call, before the cap (for the flag and the result).
-    entry_own_median_s: float = 0.0
+    entry_median_s: float = 0.0
 
 
 def slow_null_call(entry_s: float | None, reference_s: float | None) -> bool:
@@ -63,20 +62,14 @@ NO_CALIBRATION = Calibration()
 
 
 def calibrate(reference: list[NullRecord], entry: list[NullRecord]) -> Calibration:
-    """The overheads to take out of each child's calls. Without null calls of both children,
-    nothing is taken out."""
+    """The overheads to take out of the calls. Without null calls of both children, nothing is
+    taken out."""
     if not reference or not entry:
         return NO_CALIBRATION
-    ref_median = statistics.median(n.wall_s for n in reference)
-    ref_low = min(n.wall_s for n in reference)
-    own_median = statistics.median(n.wall_s for n in entry)
-    own_low = min(n.wall_s for n in entry)
     return Calibration(
-        reference_median_s=ref_median,
-        entry_median_s=min(own_median, ref_median),
-        reference_low_s=ref_low,
-        entry_low_s=min(own_low, ref_low),
-        entry_own_median_s=own_median,
+        median_s=statistics.median(n.wall_s for n in reference),
+        entry_low_s=min(n.wall_s for n in reference + entry),
+        entry_median_s=statistics.median(n.wall_s for n in entry),
     )
 
 

@@ -235,9 +235,8 @@ class Harness:
             rel_sem=sem,
             runs=n,
             entry_reported_median_s=statistics.median(c.reported_s for c in ent.timed),
-            channel_s=calibration.reference_median_s,
-            entry_channel_s=calibration.entry_median_s,
-            entry_null_call_s=calibration.entry_own_median_s,
+            channel_s=calibration.median_s,
+            entry_null_call_s=calibration.entry_median_s,
             uncorrected_speedup=statistics.median(c.wall_s for c in ref.timed)
             / statistics.median(c.wall_s for c in ent.timed),
         )
@@ -247,15 +246,15 @@ class Harness:
         self, entry: list[CallRecord], reference: list[CallRecord], calibration: Calibration
     ) -> tuple[list[float], list[float]]:
         """The times that are scored, the entry's and the reference's: on a CPU the parent's
-        clock less each child's channel overhead (the entry's capped by the reference's); on a
-        GPU the CUDA events, which check_clocks holds against the parent's clock."""
+        clock less the reference's median null call, for both; on a GPU the CUDA events, which
+        check_clocks holds against the parent's clock."""
         if self.settings.device == "cuda":
             events = [[max(c.reported_s, 1e-9) for c in calls] for calls in (entry, reference)]
             return events[0], events[1]
-        return (
-            [corrected(c, calibration.entry_median_s) for c in entry],
-            [corrected(c, calibration.reference_median_s) for c in reference],
-        )
+        scored = [
+            [corrected(c, calibration.median_s) for c in calls] for calls in (entry, reference)
+        ]
+        return scored[0], scored[1]
 
     def correctness_only(self, shape: dict, seeds: tuple[int, ...]) -> None:
         """Under the CUDA simulator: every seed once, checked, nothing timed."""

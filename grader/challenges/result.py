@@ -37,10 +37,9 @@ class Timing:
     runs: int
     #: The entry's own median time as its child reported it (cross-checked, never scored).
     entry_reported_median_s: float | None = None
-    #: The channel's round trip taken out of the parent's clock: the reference's median null
-    #: call, and the entry's (its own median null call capped by the reference's).
+    #: The channel's round trip taken out of the parent's clock, the entry's and the
+    #: reference's: the reference's median null call (calibration.py).
     channel_s: float | None = None
-    entry_channel_s: float | None = None
     #: For review: the entry's own median null call, and the parent's clock's speed-up as it was.
     entry_null_call_s: float | None = None
     uncorrected_speedup: float | None = None

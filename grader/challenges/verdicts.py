@@ -99,9 +99,9 @@ def check_clocks(
     output copy) is the same work for the entry and the reference: an entry whose gap is far
     larger did work its own clock did not see, or replaced the clock. The smallest gap of each,
     since a loaded machine only ever adds to it, while a cheat's gap is there on every call.
-    ``entry_channel_s``: the entry's fastest null call (capped by the reference's), taken out of
-    the parent's clock first: no call's own round trip is faster, so an honest child's time
-    still fits in what is left."""
+    ``entry_channel_s``: the fastest null call of either child, taken out of the parent's clock
+    first: no call's own round trip is faster, so an honest child's time still fits in what is
+    left."""
     entry_channel = entry_channel_s
     for call in entry:
         wall = call.wall_s - entry_channel

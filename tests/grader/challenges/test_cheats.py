@@ -75,10 +75,9 @@ def test_a_flagged_cheat_gains_nothing(horner_scorer, name):
     assert result.status == "scored", (result.reason_code, result.reason)
     assert FLAGGED[name] in result.flags and "too-fast" not in result.flags
     for timing in result.timings:
-        # Its null calls were seen as slow, yet no more than the reference's channel was taken
-        # off its calls: the 40 ms it added are not subtracted.
-        assert timing.entry_null_call_s > 0.03
-        assert timing.entry_channel_s <= timing.channel_s < 0.03
+        # Its null calls were seen as slow, yet only the reference's channel was taken off its
+        # calls (test_calibration.py shows the numbers on injected timings).
+        assert timing.entry_null_call_s > 0.03 > timing.channel_s > 0
         # The reference's loop: nowhere near the too-fast flag, whatever the load.
         assert 0.1 < timing.speedup < 10
 

@@ -19,9 +19,9 @@ def test_an_honest_entry_scores(horner_scorer):
         assert timing.runs >= 3 and timing.entry_median_s > 0 and timing.reference_median_s > 0
         # The same loop as the reference: nowhere near the too-fast flag, whatever the load.
         assert 0.1 < timing.speedup < 10
-        # The channel's round trip was measured in the run and taken out, the entry's capped.
-        assert 0 < timing.entry_channel_s <= timing.channel_s
-        assert timing.entry_null_call_s > 0 and timing.uncorrected_speedup > 0
+        # The channel's round trip was measured in the run, in both children, and taken out.
+        assert timing.channel_s > 0 and timing.entry_null_call_s > 0
+        assert timing.uncorrected_speedup > 0
     assert not set(result.flags) & {"too-fast", "faster-than-roofline", "slow-null-call"}
     data = json.loads(result.to_json())
     assert data["public"]["score"] > 0 and data["private"]["score"] > 0
