@@ -14,7 +14,10 @@ is added up too, but never refuses: the team may simply have nothing left that d
 organizer's merge of two teams is not refused (organizers may go past limits, as with the team
 size); the merged team has what is left of the quota, or nothing.
 
-Leaving or being split off a team takes no entries along: they stay the team's.
+Leaving or being split off a team takes no entries along: they stay the team's. So that a fresh
+lane is no way around the quota (issue 12), a member may not leave a team that has handed in
+(`team_has_handed_in`, as on Kaggle), and an organizer's split or disband hands the team's quota
+usage to every lane it makes (`quota_follows_out`): the new team, or each member alone.
 """
 
 from __future__ import annotations
@@ -126,3 +129,29 @@ def entries_join_team(team, competitors: list[str], *, check_quota: bool = True)
         {"competitor": target, "entries": moved, "challenges": sorted(ids)},
     )
     return moved
+
+
+def team_has_handed_in(team) -> bool:
+    """Whether the team has an entry (any status) on a challenge of its event: its members may
+    then no longer leave it (they would start again from a whole quota, alone or in a new team)."""
+    return Entry.objects.filter(
+        challenge__event_id=team.event_id, competitor=f"t{team.pk}", is_baseline=False
+    ).exists()
+
+
+def quota_follows_out(team, competitors: list[str]) -> None:
+    """An organizer split `team` (or disbanded it): each of `competitors` (the new team "t<id>",
+    or the members' solo lanes "u<id>") has used, on every challenge, at least what the team had
+    used, that day and in total. The entries stay the team's; only the count follows, so a split
+    is never a way to a fresh quota."""
+    rows = list(
+        QuotaUsage.objects.filter(
+            challenge__event_id=team.event_id, competitor=f"t{team.pk}", used__gt=0
+        ).values_list("challenge_id", "day", "used")
+    )
+    for competitor in competitors:
+        for challenge_id, day, used in rows:
+            row, _created = QuotaUsage.objects.get_or_create(
+                challenge_id=challenge_id, competitor=competitor, day=day
+            )
+            QuotaUsage.objects.filter(pk=row.pk, used__lt=used).update(used=used)

@@ -10,7 +10,7 @@ every web worker finds the new parts on its next read of the event row. Writes t
 from __future__ import annotations
 
 from django.db.models import F
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 def touch_event(event_id: int | None) -> None:
@@ -20,8 +20,21 @@ def touch_event(event_id: int | None) -> None:
         Event.objects.filter(pk=event_id).update(content_version=F("content_version") + 1)
 
 
+def _part_moving(sender, instance, raw=False, **kwargs) -> None:
+    """Before a part is saved: the event it belonged to, should the save move it to another (the
+    admin's announcement form lets the event change), so that both events' pages change."""
+    instance._kc_event_before = None
+    if instance.pk is not None and not raw:
+        instance._kc_event_before = (
+            type(instance).objects.filter(pk=instance.pk).values_list("event_id", flat=True).first()
+        )
+
+
 def _part_changed(sender, instance, **kwargs) -> None:
     touch_event(instance.event_id)
+    before = getattr(instance, "_kc_event_before", None)
+    if before is not None and before != instance.event_id:
+        touch_event(before)
 
 
 def _organization_changed(sender, instance, **kwargs) -> None:
@@ -38,6 +51,7 @@ def connect() -> None:
 
     for model in (Phase, Track, Prize, Announcement):
         uid = f"events.content_version.{model.__name__}"
+        pre_save.connect(_part_moving, sender=model, dispatch_uid=uid + ".before")
         post_save.connect(_part_changed, sender=model, dispatch_uid=uid + ".save")
         post_delete.connect(_part_changed, sender=model, dispatch_uid=uid + ".delete")
     post_save.connect(

@@ -3,7 +3,8 @@
 A participant's solo contest entries, or a merged team's, become the team's in the same
 transaction (`contests.merging.entries_join_team`, Kaggle's team merge); a join it refuses (the
 entries together are more than one team may hand in) is refused whole. Leaving or a split takes no
-entries along.
+entries along, so a member may not leave a team that has handed in, and a split or disband
+hands the team's quota usage to every new lane (Kaggle's rule; docs/challenges.md).
 
 The one-team-per-person rule is the database's (`one_team_per_person_per_event`); the size limit
 is one conditional UPDATE on `Team.member_count`, like the cohort seat limit.
@@ -112,14 +113,39 @@ def leave_team(event: Event, user, *, now=None) -> None:
     if membership is None:
         raise TeamError(_("You are not in a team."))
     team = membership.team
+    # The membership goes first, then the look at the team's entries: a hand-in racing the leave
+    # either locked the membership row first (its entry is seen here) or finds it gone and is
+    # refused (contests.services.submit_entry).
     _remove_member(membership)
+    if _has_handed_in(team):
+        raise TeamError(
+            _(
+                "Your team has handed in entries: you can no longer leave it (an organizer can"
+                " still change teams)."
+            )
+        )
     if not team.memberships.exists():
         team.delete()
 
 
+def _has_handed_in(team: Team) -> bool:
+    from contests.merging import team_has_handed_in
+
+    return team_has_handed_in(team)
+
+
+def _quota_follows_out(team: Team, competitors: list[str]) -> None:
+    from contests.merging import quota_follows_out
+
+    quota_follows_out(team, competitors)
+
+
 @transaction.atomic
 def disband_team(team: Team) -> None:
-    """Organizers only (checked by the view): everyone goes back to having no team."""
+    """Organizers only (checked by the view): everyone goes back to having no team, each with
+    what the team had used of the contest quotas."""
+    members = team.memberships.values_list("user_id", flat=True)
+    _quota_follows_out(team, [f"u{pk}" for pk in members])
     team.delete()
 
 
@@ -143,7 +169,8 @@ def merge_teams(into: Team, other: Team) -> Team:
 
 @transaction.atomic
 def split_team(team: Team, user_ids: list[int], new_name: str) -> Team:
-    """Move the chosen members of `team` into a new team called `new_name`."""
+    """Move the chosen members of `team` into a new team called `new_name`, which starts with
+    what `team` had used of the contest quotas (the entries stay `team`'s)."""
     members = TeamMembership.objects.filter(team=team, user_id__in=user_ids)
     count = members.count()
     if count == 0 or count == team.memberships.count():
@@ -153,6 +180,7 @@ def split_team(team: Team, user_ids: list[int], new_name: str) -> Team:
         raise TeamError(_("Give the new team a name no other team has."))
     new_team = Team.objects.create(event=team.event, name=name, join_code=new_join_code())
     members.update(team=new_team)
+    _quota_follows_out(team, [f"t{new_team.pk}"])
     Team.objects.filter(pk=team.pk).update(member_count=F("member_count") - count)
     Team.objects.filter(pk=new_team.pk).update(member_count=count)
     new_team.refresh_from_db()

@@ -143,18 +143,19 @@ def test_final_marks_the_team_made_stay_and_a_joiners_fill_what_room_is_left():
     assert rows(challenge, "private") == [("Alpha", f"t{team.pk}", 0.7, 3)]
 
 
-def test_leaving_a_team_leaves_the_entries_with_it():
+def test_leaving_a_team_that_has_handed_in_is_refused_and_the_entries_stay():
+    # Leaving used to start the leaver again from a whole quota (a new lane): a quota dodge
+    # (issue 12; tests/site/contests/test_quota_attacks.py). As on Kaggle, a team that has
+    # handed in keeps its members.
     world = contest_world()
     challenge, team = world["challenge"], world["team_a"]
     entry = hand_in(world, "a2", 0.7)
-    leave_team(world["event"], world["a2"])
+    with pytest.raises(TeamError, match="can no longer leave"):
+        leave_team(world["event"], world["a2"])
     entry.refresh_from_db()
     assert entry.competitor == f"t{team.pk}"
     assert rows(challenge) == [("Alpha", f"t{team.pk}", 0.7, 1)]
-    # Solo again, from zero: a new lane and a whole quota.
-    later = hand_in(world, "a2", 0.2)
-    assert later.competitor == f"u{world['a2'].pk}"
-    assert [r[1] for r in rows(challenge)] == [f"t{team.pk}", f"u{world['a2'].pk}"]
+    assert TeamMembership.objects.filter(team=team, user=world["a2"]).exists()
 
 
 def test_joining_a_team_elsewhere_leaves_other_events_entries_alone():
