@@ -105,7 +105,13 @@ class Child:
             self._send(hello)
             reply = self._receive(startup_timeout)
             if not reply.get("ok"):
-                raise ChildFailed(reply.get("code", "load-failed"), str(reply.get("error", "")))
+                # The entry is loaded in the process that answers, so it can write this reply
+                # itself: the runner only ever says "load-failed" here, and any other code (above
+                # all "sandbox-error", the platform's fault, whose quota the site gives back) is
+                # the entry speaking.
+                code = reply.get("code", "load-failed")
+                code = code if code == "load-failed" else "channel-forged"
+                raise ChildFailed(code, str(reply.get("error", "")))
             self.tampered = list(reply.get("tampered", []))
         except BaseException:
             self.close()
