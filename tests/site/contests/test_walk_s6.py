@@ -87,3 +87,17 @@ def test_the_help_queue_columns_read_right_in_korean():
     page = _page(world["mentor"], reverse("help-queue", args=["event", world["event"].slug]), "ko")
     assert "<th>질문자</th><th>대기 시간</th>" in page
     assert "수행자" not in page
+
+
+def test_your_entries_keep_polling_with_nothing_pending():
+    """With nothing queued the list was never asked again: an entry handed in from another tab,
+    or by a team-mate, did not show until a reload."""
+    world = contest_world("walk6-poll")
+    url = reverse("challenge-detail", args=[world["event"].slug, world["challenge"].slug])
+    mine = reverse("challenge-mine", args=[world["event"].slug, world["challenge"].slug])
+    page = _page(world["a1"], url)
+    assert f'<div id="my-entries" hx-get="{mine}" hx-trigger="every 20s"' in page
+    from contests import services
+
+    services.submit_entry(world["challenge"], world["a2"], b"id,label\n1,0\n", "p.csv")
+    assert 'hx-trigger="every 3s"' in _page(world["a1"], mine)  # the team-mate's, queued
