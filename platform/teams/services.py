@@ -117,7 +117,7 @@ def leave_team(event: Event, user, *, now=None) -> None:
     # either locked the membership row first (its entry is seen here) or finds it gone and is
     # refused (contests.services.submit_entry).
     _remove_member(membership)
-    if _has_handed_in(team):
+    if has_handed_in(team):
         raise TeamError(
             _(
                 "Your team has handed in entries: you can no longer leave it (an organizer can"
@@ -128,7 +128,7 @@ def leave_team(event: Event, user, *, now=None) -> None:
         team.delete()
 
 
-def _has_handed_in(team: Team) -> bool:
+def has_handed_in(team: Team) -> bool:
     from contests.merging import team_has_handed_in
 
     return team_has_handed_in(team)

@@ -32,6 +32,8 @@ def event_teams(request, slug: str):
             "teams": selectors.teams_with_members(event),
             "looking": selectors.looking_for_team(event),
             "locked": services.teams_locked(event),
+            # A team that has handed in keeps its members (teams.services.leave_team).
+            "bound": my_team is not None and services.has_handed_in(my_team),
             "may_organize": can(request.user, "event.manage", event),
         },
     )

@@ -215,18 +215,23 @@ def _race(n, target):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("edge", ["day", "total"])
+@pytest.mark.parametrize("edge", ["day", "total", "first"])
 def test_two_tabs_racing_for_the_last_entry_get_one(edge):
+    # "first": the quota rows do not exist yet, so the tabs also race to create them.
     world = contest_world(f"qa-tabs-{edge}")
     limits(world, 2, 5) if edge == "day" else limits(world, 5, 2)
-    hand_in(world, "a1")
+    if edge == "first":
+        limits(world, 1, 5)
+    else:
+        hand_in(world, "a1")
     outcomes = _race(4, lambda i: hand_in(world, "a1" if i % 2 else "a2"))
     won = [o for o in outcomes if isinstance(o, Entry)]
     refused = [o for o in outcomes if isinstance(o, services.EntryError)]
     assert (len(won), len(refused)) == (1, 3), outcomes
     team = f"t{world['team_a'].pk}"
-    assert Entry.objects.filter(competitor=team).count() == 2
-    assert total_used(world, team) == 2
+    expected = 1 if edge == "first" else 2
+    assert Entry.objects.filter(competitor=team).count() == expected
+    assert total_used(world, team) == expected
 
 
 @pytest.mark.django_db(transaction=True)
@@ -271,3 +276,23 @@ def test_platform_failures_are_forgiven_only_a_few_times_a_day():
     assert total_used(world, team) == 2
     kept = Entry.objects.filter(competitor=team, quota_day__isnull=False)
     assert kept.count() == 2 and set(kept.values_list("status", flat=True)) == {"error"}
+
+
+@pytest.mark.django_db
+def test_the_teams_page_offers_no_leave_to_a_team_that_has_handed_in():
+    from django.test import Client
+    from django.urls import reverse
+
+    world = contest_world("qa-page")
+    url = reverse("event-teams", args=[world["event"].slug])
+    leave = reverse("team-leave", args=[world["event"].slug])
+    client = Client()
+    client.force_login(world["a1"])
+    assert leave in client.get(url).content.decode()
+    hand_in(world, "a2")
+    page = client.get(url).content.decode()
+    assert leave not in page and 'id="team-bound"' in page
+    # Posting the leave anyway: refused, with the reason.
+    answer = client.post(leave, follow=True)
+    assert "can no longer leave" in answer.content.decode()
+    assert TeamMembership.objects.filter(user=world["a1"], team=world["team_a"]).exists()
