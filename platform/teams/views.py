@@ -78,7 +78,12 @@ def team_join(request, code: str):
     if request.method == "POST":
         if _run(request, lambda: services.join_team(request.user, code), _("You joined the team.")):
             return redirect("event-teams", slug=team.event.slug)
-    return render(request, "teams/team_join.html", {"team": team, "event": team.event})
+    registered = team.event.registrations.filter(user=request.user).exists()
+    return render(
+        request,
+        "teams/team_join.html",
+        {"team": team, "event": team.event, "registered": registered},
+    )
 
 
 @login_required

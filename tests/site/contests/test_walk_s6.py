@@ -101,3 +101,14 @@ def test_your_entries_keep_polling_with_nothing_pending():
 
     services.submit_entry(world["challenge"], world["a2"], b"id,label\n1,0\n", "p.csv")
     assert 'hx-trigger="every 3s"' in _page(world["a1"], mine)  # the team-mate's, queued
+
+
+def test_the_team_invite_page_asks_to_register_only_those_who_have_not():
+    """A registered participant was told to register first (in Korean "회원가입", sign up)."""
+    from tests.site.factories import make_user
+
+    world = contest_world("walk6-join")
+    url = reverse("team-join", args=[world["team_a"].join_code])
+    assert 'id="register-first"' not in _page(world["solo"], url)
+    stranger = _page(make_user("walk6-stranger"), url, "ko")
+    assert 'id="register-first"' in stranger and "참가 신청" in stranger
