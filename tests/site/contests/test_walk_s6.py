@@ -112,3 +112,16 @@ def test_the_team_invite_page_asks_to_register_only_those_who_have_not():
     assert 'id="register-first"' not in _page(world["solo"], url)
     stranger = _page(make_user("walk6-stranger"), url, "ko")
     assert 'id="register-first"' in stranger and "참가 신청" in stranger
+
+
+def test_after_the_reveal_the_statement_page_says_entries_are_closed():
+    """It still read "Entries close <a date to come>" above "not taking entries now"."""
+    from contests import services
+
+    world = contest_world("walk6-closed")
+    url = reverse("challenge-detail", args=[world["event"].slug, world["challenge"].slug])
+    assert "Entries close " in _page(world["a1"], url)
+    services.reveal_private(world["challenge"])
+    page = _page(world["a1"], url)
+    assert "Entries close " not in page and 'id="closed-by-reveal"' in page
+    assert "비공개 순위표가 공개되어 제출이 마감되었습니다." in _page(world["a1"], url, "ko")
