@@ -13,6 +13,7 @@ def event_permissions(context, event) -> dict[str, bool]:
     return {
         "participate": can(user, "event.participate", event),
         "judge": can(user, "event.judge", event),
+        "mentor": can(user, "event.mentor", event),
         "manage": can(user, "event.manage", event),
         "results": can(user, "results.view", event),
     }

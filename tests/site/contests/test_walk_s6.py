@@ -125,3 +125,12 @@ def test_after_the_reveal_the_statement_page_says_entries_are_closed():
     page = _page(world["a1"], url)
     assert "Entries close " not in page and 'id="closed-by-reveal"' in page
     assert "비공개 순위표가 공개되어 제출이 마감되었습니다." in _page(world["a1"], url, "ko")
+
+
+def test_a_mentor_finds_the_mentors_page_in_the_event_nav():
+    """A judge's nav led to judging; a mentor's had no way to the mentors' page but the event page."""
+    world = contest_world("walk6-mentor-nav")
+    url = reverse("challenge-list", args=[world["event"].slug])
+    mentor_page = reverse("event-mentor", args=[world["event"].slug])
+    assert f'href="{mentor_page}"' in _page(world["mentor"], url)
+    assert f'href="{mentor_page}"' not in _page(world["a1"], url)
