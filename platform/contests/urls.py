@@ -9,6 +9,7 @@ urlpatterns = [
     path(PREFIX, views.challenge_detail, name="challenge-detail"),
     path(PREFIX + "enter/", views.challenge_enter, name="challenge-enter"),
     path(PREFIX + "mine/", views.my_entries, name="challenge-mine"),
+    path(PREFIX + "files/<path:name>", views.challenge_download, name="challenge-download"),
     path(PREFIX + "board/", views.challenge_board, name="challenge-board"),
     path(PREFIX + "board/live/", views.challenge_board_live, name="challenge-board-live"),
     path(PREFIX + "board.json", views.challenge_board_json, name="challenge-board-json"),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can, require
-from contests import boards, selectors, services
+from contests import boards, downloads, selectors, services
 from contests.models import BoardRow, Challenge, Entry
 from events.models import Event
 
@@ -81,6 +81,7 @@ def challenge_detail(request, slug: str, challenge: str):
             "event": challenge.event,
             "challenge": challenge,
             "statement": _statement(challenge),
+            "files": downloads.participant_files(challenge),
             "may_enter": may_enter,
             "may_manage": can(request.user, "contest.manage", challenge),
             "is_open": services.is_open(challenge),
@@ -88,6 +89,23 @@ def challenge_detail(request, slug: str, challenge: str):
             "mine": selectors.participant_view(challenge, request.user) if may_enter else None,
         },
     )
+
+
+@login_required
+def challenge_download(request, slug: str, challenge: str, name: str):
+    """A file the challenge gives its participants (starter.py, public/...), as an attachment;
+    whoever may read the statement may have it."""
+    challenge = get_challenge(slug, challenge)
+    require(request.user, "contest.view", challenge)
+    data = downloads.read_participant_file(challenge, name)
+    if data is None:
+        raise Http404
+    response = HttpResponse(data, content_type="application/octet-stream")
+    filename = name.rsplit("/", 1)[-1]
+    response["Content-Disposition"] = f'attachment; filename="{challenge.slug}-{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 @login_required

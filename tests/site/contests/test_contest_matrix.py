@@ -22,6 +22,7 @@ CONTEST_MATRIX = {
     "challenge-detail": ANY_ROLE,
     "challenge-enter": PARTICIPANTS,
     "challenge-mine": PARTICIPANTS,
+    "challenge-download": ANY_ROLE,  # as the statement: starter.py and public/ only
     **{name: [OK] * 7 for name in CONTEST_PUBLIC},
     "challenge-board-csv": ORGANIZER,
     "challenge-manage": ORGANIZER,

@@ -134,3 +134,32 @@ def test_a_mentor_finds_the_mentors_page_in_the_event_nav():
     mentor_page = reverse("event-mentor", args=[world["event"].slug])
     assert f'href="{mentor_page}"' in _page(world["mentor"], url)
     assert f'href="{mentor_page}"' not in _page(world["a1"], url)
+
+
+def test_participants_download_the_public_files_the_statement_names_and_nothing_else():
+    """The statement sends people to public/train.csv, public/test.csv and starter.py, and the
+    site offered no way to get them."""
+    from pathlib import Path
+
+    from contests.downloads import participant_files
+
+    from tests.site.contests.world import TINY
+
+    world = contest_world("walk6-files")
+    challenge, event = world["challenge"], world["event"]
+    page = _page(world["a1"], reverse("challenge-detail", args=[event.slug, challenge.slug]))
+    url = reverse("challenge-download", args=[event.slug, challenge.slug, "public/test.csv"])
+    assert f'href="{url}"' in page
+    assert [f.name for f in participant_files(challenge)] == sorted(
+        f"public/{p.name}" for p in (TINY / "public").iterdir()
+    )
+    client = Client()
+    client.force_login(world["a1"])
+    got = client.get(url)
+    assert got.status_code == 200 and got.content == (TINY / "public" / "test.csv").read_bytes()
+    assert got["Content-Disposition"] == 'attachment; filename="tiny-preds-test.csv"'
+    base = reverse("challenge-download", args=[event.slug, challenge.slug, "x"])[:-1]
+    for name in ["secret/labels.csv", "challenge.toml", "baseline.csv", "README.md", "public",
+                 "public/../secret/labels.csv", "public/missing.csv"]:  # fmt: skip
+        assert client.get(base + name).status_code == 404, name
+    assert Path(TINY / "secret").is_dir()  # the refusals above refused something that is there

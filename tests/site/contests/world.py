@@ -108,6 +108,7 @@ CONTEST_URLS = {
     "challenge-detail": "get",
     "challenge-enter": "post",
     "challenge-mine": "get",
+    "challenge-download": "get",
     "challenge-board": "get",
     "challenge-board-live": "get",
     "challenge-board-json": "get",
@@ -141,4 +142,6 @@ def contest_url(name: str, world: dict) -> str:
         )
         world["entry"] = entry
         return reverse(name, args=[entry.pk])
+    if name == "challenge-download":
+        return reverse(name, args=[world["event"].slug, world["challenge"].slug, "public/test.csv"])
     return reverse(name, args=[world["event"].slug, world["challenge"].slug])
