@@ -235,7 +235,7 @@ class Harness:
             rel_sem=sem,
             runs=n,
             entry_reported_median_s=statistics.median(c.reported_s for c in ent.timed),
-            channel_s=calibration.median_s,
+            channel_s=calibration.overhead_s,
             entry_null_call_s=calibration.entry_median_s,
             uncorrected_speedup=statistics.median(c.wall_s for c in ref.timed)
             / statistics.median(c.wall_s for c in ent.timed),
@@ -252,7 +252,7 @@ class Harness:
             events = [[max(c.reported_s, 1e-9) for c in calls] for calls in (entry, reference)]
             return events[0], events[1]
         scored = [
-            [corrected(c, calibration.median_s) for c in calls] for calls in (entry, reference)
+            [corrected(c, calibration.overhead_s) for c in calls] for calls in (entry, reference)
         ]
         return scored[0], scored[1]
 
