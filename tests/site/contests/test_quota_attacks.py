@@ -296,3 +296,28 @@ def test_the_teams_page_offers_no_leave_to_a_team_that_has_handed_in():
     answer = client.post(leave, follow=True)
     assert "can no longer leave" in answer.content.decode()
     assert TeamMembership.objects.filter(user=world["a1"], team=world["team_a"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leave_and_a_hand_in_racing_in_threads_never_both_succeed():
+    # Real transactions side by side (on PostgreSQL the membership row's lock decides; SQLite
+    # runs them one after the other). Whoever wins, a member never leaves a team that has their
+    # entry in it.
+    from tests.site.hackathon import registered
+
+    world = contest_world("qa-race-threads")
+    limits(world, 50, 50)
+    for n in range(8):
+        (user,) = registered(world["event"], f"qa-racer-{n}")
+        team = create_team(world["event"], user, f"Racers {n}")
+
+        def act(i, user=user):
+            if i == 0:
+                return leave_team(world["event"], user) or "left"
+            return services.submit_entry(world["challenge"], user, CSV, "p.csv")
+
+        outcomes = _race(2, act)
+        left = outcomes[0] == "left"
+        in_team = Entry.objects.filter(competitor=f"t{team.pk}").exists()
+        assert not (left and in_team), outcomes
+        assert left or isinstance(outcomes[0], TeamError), outcomes
