@@ -73,6 +73,12 @@ class EntryAdmin(admin.ModelAdmin):
     readonly_fields = ("sha256", "size", "result", "competitor", "created_at")
     exclude = ("file",)
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "flags" in form.base_fields:
+            form.base_fields["flags"].required = False  # no flags is "[]", the usual case
+        return form
+
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             if change:
