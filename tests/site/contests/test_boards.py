@@ -180,3 +180,20 @@ def test_an_organizer_switches_the_private_board_to_final_entries():
     Entry.objects.filter(pk=best.pk).update(is_final=True)
     services.change_settings(challenge, {"selection": "final"})
     assert names(challenge, "private")[0] == (1, "Alpha", 0.5)
+
+
+def test_the_baseline_is_named_in_the_reader_language():
+    # The row stores the name the scoring worker wrote (in its language); the table names the
+    # baseline in the reader's, each language's table cached apart.
+    from accounts.models import User
+
+    world = contest_world()
+    challenge = world["challenge"]
+    run_to_result(Entry.objects.get(challenge=challenge, is_baseline=True).pk, scored(0.5))
+    url = reverse("challenge-board", args=[challenge.event.slug, challenge.slug])
+    client = Client()
+    client.force_login(world["a1"])
+    assert "<em>Baseline</em>" in client.get(url).content.decode()
+    User.objects.filter(pk=world["a1"].pk).update(language="ko")
+    page = client.get(url).content.decode()
+    assert "<em>기준선</em>" in page and "<em>Baseline</em>" not in page
