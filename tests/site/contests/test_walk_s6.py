@@ -163,3 +163,14 @@ def test_participants_download_the_public_files_the_statement_names_and_nothing_
                  "public/../secret/labels.csv", "public/missing.csv"]:  # fmt: skip
         assert client.get(base + name).status_code == 404, name
     assert Path(TINY / "secret").is_dir()  # the refusals above refused something that is there
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("en", "are under"), ("ko", "이벤트</a>에 있습니다.")]
+)
+def test_a_judge_without_courses_is_pointed_to_the_events(language, words):
+    """judge1 and mentor1 signed in to "You are not in any course yet" and nothing else."""
+    world = contest_world(f"walk6-home-{language}")
+    page = _page(world["judge"], reverse("home"), language)
+    assert 'id="events-hint"' in page and words in page
+    assert f'href="{reverse("event-list")}"' in page
