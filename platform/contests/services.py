@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit import record
 from contests.models import BoardRow, Challenge, Entry, QuotaUsage, RescoreBatch
@@ -238,11 +239,40 @@ def set_freeze(challenge: Challenge, freeze_at: datetime | None) -> None:
 
 
 def reveal_private(challenge: Challenge, reveal: bool = True) -> None:
-    before = {"private_revealed_at": challenge.private_revealed_at}
-    after = {"private_revealed_at": timezone.now() if reveal else None}
-    Challenge.objects.filter(pk=challenge.pk).update(**after)
-    record(None, "contests.reveal", challenge, before, after)
-    bump_board(challenge)
+    """Show the private board, or hide it again.
+
+    Refused while a rescore is still running: the private scores would keep changing after
+    everyone saw them (hand-ins still queued at the close land as they would on any board). A reveal also closes entries for good
+    (`closes_at` moves to the reveal when it was later): everyone has seen each entry's private
+    score, so hiding the board again (to rescore a mistake, say) must not let entries probe it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Challenge.objects.select_for_update().get(pk=challenge.pk)
+        if reveal:
+            rescoring = Entry.objects.filter(
+                challenge=locked,
+                rescore_batch__isnull=False,
+                status__in=[Entry.Status.QUEUED, Entry.Status.RUNNING],
+            ).count()
+            if rescoring:
+                raise EntryError(
+                    ngettext(
+                        "%(n)d entry is still being rescored: reveal the private board when it "
+                        "has landed.",
+                        "%(n)d entries are still being rescored: reveal the private board when "
+                        "they have landed.",
+                        rescoring,
+                    )
+                    % {"n": rescoring}
+                )
+        before = {"private_revealed_at": locked.private_revealed_at, "closes_at": locked.closes_at}
+        after = {"private_revealed_at": now if reveal else None}
+        if reveal and (locked.closes_at is None or locked.closes_at > now):
+            after["closes_at"] = now
+        Challenge.objects.filter(pk=locked.pk).update(**after)
+        record(None, "contests.reveal", locked, before, {**before, **after})
+        bump_board(locked)
     challenge.refresh_from_db()
 
 

@@ -114,11 +114,17 @@ def challenge_reveal(request, slug: str, challenge: str):
     challenge = get_challenge(slug, challenge)
     require(request.user, "contest.manage", challenge)
     reveal = request.POST.get("reveal") != "0"
-    services.reveal_private(challenge, reveal)
-    messages.success(
-        request,
-        _("The private board is revealed.") if reveal else _("The private board is hidden again."),
-    )
+    try:
+        services.reveal_private(challenge, reveal)
+    except services.EntryError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("The private board is revealed.")
+            if reveal
+            else _("The private board is hidden again. Entries stay closed."),
+        )
     return redirect("challenge-manage", slug=slug, challenge=challenge.slug)
 
 

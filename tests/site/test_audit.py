@@ -193,7 +193,8 @@ def test_a_leaderboard_freeze_and_reveal_are_recorded_with_the_organizer(people)
     assert freeze.actor == people["staff"] and freeze.before == {"freeze_at": None}
     assert freeze.after == {"freeze_at": freeze_at.isoformat()}
     (reveal,) = entries("contests.reveal")
-    assert reveal.before == {"private_revealed_at": None} and reveal.after["private_revealed_at"]
+    assert reveal.before["private_revealed_at"] is None and reveal.after["private_revealed_at"]
+    assert reveal.after["closes_at"]  # a reveal closes entries, recorded with it
 
 
 def test_a_team_budget_grant_by_an_organizer_is_recorded(people):

@@ -58,7 +58,11 @@ def test_a_revealed_challenge_takes_no_entries_and_no_final_marks():
     with pytest.raises(services.EntryError):
         services.set_final(entry, True)
     services.reveal_private(challenge, reveal=False)
-    assert services.is_open(challenge)
+    # Hidden again (to rescore a mistake, say), entries stay closed: everyone has seen each
+    # entry's private score, and the close moved to the reveal.
+    assert not services.is_open(challenge) and challenge.closes_at is not None
+    with pytest.raises(services.EntryError):
+        services.submit_entry(challenge, world["a1"], CSV, "p.csv")
 
 
 def test_the_page_offers_no_final_mark_once_closed():
@@ -102,3 +106,20 @@ def test_a_member_who_left_the_team_no_longer_marks_its_entries_final():
     assert stayed.post(url, {"final": "1"}).status_code == 302
     entry.refresh_from_db()
     assert entry.is_final
+
+
+def test_the_private_board_is_not_revealed_while_a_rescore_runs():
+    from contests.models import Entry
+
+    world = contest_world("walk-rescore")
+    challenge = world["challenge"]
+    entry = services.submit_entry(challenge, world["a1"], CSV, "p.csv")
+    run_to_result(entry.pk, scored(0.9, 0.6))
+    services.rescore(challenge, Entry.objects.filter(pk=entry.pk))
+    with pytest.raises(services.EntryError, match="still being rescored"):
+        services.reveal_private(challenge)
+    challenge.refresh_from_db()
+    assert challenge.private_revealed_at is None and services.is_open(challenge)
+    run_to_result(entry.pk, scored(0.8, 0.5))
+    services.reveal_private(challenge)
+    assert challenge.private_revealed_at is not None
