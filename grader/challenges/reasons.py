@@ -284,10 +284,24 @@ def _detail_ko(reason: str) -> str | None:
 
 
 def detail(reason: str, language: str = "en") -> str:
-    """The harness's own sentence in ``language``; one no pattern knows is kept as it is."""
-    if not reason or not _korean(language):
+    """The harness's own sentence in ``language``, written as a sentence (the harness writes
+    clauses: "the columns are separated by ';'; use commas"); one no pattern knows is kept as it
+    is in Korean."""
+    if not reason:
         return reason
-    return _detail_ko(reason.strip()) or reason
+    if _korean(language):
+        return _detail_ko(reason.strip()) or reason
+    return as_sentence(reason)
+
+
+def as_sentence(text: str) -> str:
+    """A capital first letter and a full stop, for the clauses the harness writes."""
+    text = text.strip()
+    if text[:1].islower():
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?:)":
+        text += "."
+    return text
 
 
 def is_translated(reason: str) -> bool:

@@ -95,7 +95,14 @@ def test_the_kernel_verdicts_sentences_read_in_korean():
     assert reasons.detail(sentences[2], "ko").startswith("원소 4개 중 4개가 다릅니다.")
     assert "rtol 1e-05, atol 1e-08" in reasons.detail(sentences[2], "ko")
     assert "time.perf_counter, numpy.allclose" in reasons.detail(sentences[4], "ko")
-    assert reasons.detail(sentences[0], "en") == sentences[0]
+    # In English the harness's words stay, written as a sentence.
+    assert reasons.detail(sentences[0], "en") == reasons.as_sentence(sentences[0])
+    assert reasons.as_sentence("the columns are separated by ';'; use commas") == (
+        "The columns are separated by ';'; use commas."
+    )
+    assert reasons.as_sentence("3 of 8 elements differ (rtol 1e-05)") == (
+        "3 of 8 elements differ (rtol 1e-05)"
+    )
 
 
 def test_the_kernel_harness_own_refusals_read_in_korean(tmp_path):
