@@ -79,10 +79,11 @@ def team_join(request, code: str):
         if _run(request, lambda: services.join_team(request.user, code), _("You joined the team.")):
             return redirect("event-teams", slug=team.event.slug)
     registered = team.event.registrations.filter(user=request.user).exists()
+    member = team.memberships.filter(user=request.user).exists()
     return render(
         request,
         "teams/team_join.html",
-        {"team": team, "event": team.event, "registered": registered},
+        {"team": team, "event": team.event, "registered": registered, "member": member},
     )
 
 

@@ -175,3 +175,17 @@ def test_team_pages_and_invite_link():
     client.force_login(organizer)
     client.post(organize, {"action": "disband"})
     assert not Team.objects.filter(pk=team.pk).exists()
+
+
+def test_the_invite_link_offers_no_join_to_a_member_of_the_team():
+    event = hackathon()
+    ann, bob = registered(event, "ann", "bob")
+    team = create_team(event, ann, "Warp Speed")
+    url = reverse("team-join", args=[team.join_code])
+    client = Client()
+    client.force_login(ann)
+    page = client.get(url).content.decode()
+    assert 'id="already-member"' in page and 'id="join-team-button"' not in page
+    client.force_login(bob)
+    page = client.get(url).content.decode()
+    assert 'id="join-team-button"' in page and 'id="already-member"' not in page
