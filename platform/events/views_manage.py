@@ -121,7 +121,7 @@ def event_mentor(request: HttpRequest, slug: str) -> HttpResponse:
             "teams": selectors.teams_for_mentors(event),
             "looking": selectors.looking_for_team(event),
             "announcements": event.announcements.all()[:5],
-            "phase": selectors.current_phase(event),
+            "phases_now": [r.phase for r in selectors.phases_in_event_zone(event) if r.current],
             "may_answer_help": can(request.user, "help.answer", event),
         },
     )

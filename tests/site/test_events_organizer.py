@@ -108,6 +108,13 @@ def test_the_mentors_page_shows_teams_projects_and_who_is_looking():
     page = client.get(reverse("event-mentor", args=[event.slug])).content.decode()
     assert "Tiled matmul" in page and "m-ada, m-ben" in page and "CUDA, PyTorch" in page
     assert reverse("help-queue", args=["event", event.slug]) in page
+    # "Now" names every phase running (registration, hacking and submission overlap here).
+    from events.models import Phase
+
+    now = page.split('id="mentor-phase">', 1)[1].split("</p>", 1)[0]
+    for kind in ("registration", "hacking", "submission"):
+        assert Phase(kind=kind).get_kind_display() in now, kind
+    assert Phase(kind="judging").get_kind_display() not in now
 
 
 def test_the_organizer_gives_and_takes_back_roles_on_the_events_page(organizer_client):
