@@ -24,13 +24,15 @@ import re
 from nbformat import NotebookNode
 from nbgrader import utils
 
+from .pyparse import parse
+
 _NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
 def ends_with_expression(source: str) -> bool:
     """Whether running ``source`` in IPython can display a result of its own."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return False
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):

@@ -9,6 +9,7 @@ import sys
 from importlib.machinery import PathFinder
 
 from .policy_rules import DUNDER_NAME
+from .pyparse import parse
 
 
 class TooDeep(Exception):
@@ -18,11 +19,11 @@ class TooDeep(Exception):
 def parse_cell(code: str) -> ast.Module | None:
     try:
         try:
-            return ast.parse(python_source(code))
+            return parse(python_source(code))
         except (SyntaxError, ValueError):
             # IPython still runs some cells Python rejects: it strips a common indent and
             # `>>> ` prompts and expands `/f x` escapes. Check what it would run.
-            return ast.parse(ipython_source(code))
+            return parse(ipython_source(code))
     except (SyntaxError, ValueError):
         return None
     except (RecursionError, MemoryError) as exc:
