@@ -7,24 +7,18 @@ the form was open."""
 from __future__ import annotations
 
 import pytest
-from contests import boards, services
+from contests import boards
 from contests.models import Challenge, Entry
 from django.contrib import admin
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from tests.site.contests.world import contest_world, run_to_result, scored
+from tests.site.contests.world import contest_world, hand_in
 from tests.site.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 CSV = b"id,label\n1,0\n"
-
-
-def hand_in(world, who, public, private=None):
-    entry = services.submit_entry(world["challenge"], world[who], CSV, "p.csv")
-    run_to_result(entry.pk, scored(public, private))
-    return entry
 
 
 def staff():

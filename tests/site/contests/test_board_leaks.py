@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.site.contests.world import contest_world, run_to_result, scored
+from tests.site.contests.world import contest_world, hand_in
 from tests.site.hackathon import in_english  # noqa: F401  (autouse)
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +22,6 @@ PRIVATE = 0.987654
 LATE = 0.543219
 SECRETS = ("9876", "9877")
 LATE_MARKS = ("5432",)
-
-
-def hand_in(world, who, public, private=None):
-    entry = services.submit_entry(world["challenge"], world[who], CSV, "p.csv")
-    run_to_result(entry.pk, scored(public, private))
-    return entry
 
 
 def client(user=None, language="en"):

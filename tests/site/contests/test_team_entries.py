@@ -11,18 +11,12 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from teams.models import TeamMembership
 from teams.services import TeamError, create_team, join_team, leave_team, merge_teams
-from tests.site.contests.world import contest_world, run_to_result, scored
+from tests.site.contests.world import contest_world, hand_in
 from tests.site.hackathon import in_english  # noqa: F401  (autouse)
 
 pytestmark = pytest.mark.django_db
 
 CSV = b"id,label\n1,0\n"
-
-
-def hand_in(world, who, public, private=None):
-    entry = services.submit_entry(world["challenge"], world[who], CSV, "p.csv")
-    run_to_result(entry.pk, scored(public, private))
-    return entry
 
 
 def rows(challenge, board="public"):

@@ -92,6 +92,19 @@ def journey_world(slug: str, challenge: str, rival_team: str) -> dict:
     }
 
 
+#: A predictions file the tiny challenge takes; what it scores is set by `scored`.
+TINY_CSV = b"id,label\n1,0\n"
+
+
+def hand_in(world: dict, who: str, public: float | None, private: float | None = None):
+    """`who` hands in through the service and the entry is scored `public` / `private`."""
+    from contests import services
+
+    entry = services.submit_entry(world["challenge"], world[who], TINY_CSV, "p.csv")
+    run_to_result(entry.pk, scored(public, private))
+    return entry
+
+
 def run_to_result(entry_id: int, result: dict) -> None:
     """Claim the entry as a worker would and record the given harness result."""
     from contests import queue
