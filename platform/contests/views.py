@@ -100,9 +100,18 @@ def challenge_download(request, slug: str, challenge: str, name: str):
     data = downloads.read_participant_file(challenge, name)
     if data is None:
         raise Http404
+    return _attachment(data, f"{challenge.slug}-{name.rsplit('/', 1)[-1]}")
+
+
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _attachment(data: bytes, filename: str) -> HttpResponse:
+    """Bytes to save, never to render or run. The name keeps only letters, digits, `._-`: an
+    entry's name is the participant's, and a quote in it would end the header's parameter."""
     response = HttpResponse(data, content_type="application/octet-stream")
-    filename = name.rsplit("/", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="{challenge.slug}-{filename}"'
+    safe = _UNSAFE_IN_FILENAME.sub("_", filename)[-200:] or "download"
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
@@ -296,11 +305,7 @@ def entry_file(request, pk: int):
     """The handed-in file, always as an attachment of opaque type: never rendered, never run."""
     entry = get_object_or_404(Entry.objects.select_related("challenge__event"), pk=pk)
     require(request.user, "contest.entry", entry)
-    response = HttpResponse(bytes(entry.file), content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="entry-{entry.pk}-{entry.filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return _attachment(bytes(entry.file), f"entry-{entry.pk}-{entry.filename}")
 
 
 @login_required

@@ -157,3 +157,26 @@ def test_a_participant_cannot_open_another_teams_entry_or_file(world):
             assert client(world[who]).get(other[name]).status_code == 403, (who, name)
     assert client(world["b2"]).get(other["file"]).status_code == 200
     assert client(world["organizer"]).get(other["file"]).status_code == 200
+
+
+def test_an_entry_named_to_break_the_download_header_is_saved_under_a_plain_name():
+    # The participant names the file; the organizer downloads it. A quote would end the header's
+    # filename parameter and let the rest of the name add parameters of its own.
+    world = contest_world("leak-name")
+    entry = services.submit_entry(
+        world["challenge"],
+        world["a1"],
+        b"id,label\n1,0\n",
+        "x\"; filename*=UTF-8''evil.html; a=.csv",
+    )
+    client = Client()
+    client.force_login(world["a1"])
+    got = client.get(reverse("entry-file", args=[entry.pk]))
+    assert got.status_code == 200
+    disposition = got["Content-Disposition"]
+    assert (
+        disposition.count('"') == 2
+        and "filename*" not in disposition
+        and ";" not in (disposition.split('filename="', 1)[1])
+    )
+    assert disposition.endswith('.csv"') and got["Content-Type"] == "application/octet-stream"
